@@ -7,9 +7,12 @@ package with one ``from .<file> import *`` line here.
 from types import ModuleType as _ModuleType
 
 from .container import *  # noqa: F403
+from .conv import *  # noqa: F403
 from .flatten import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .module import *  # noqa: F403
+from .pooling import *  # noqa: F403
+from .upsampling import *  # noqa: F403
 
 # Everything the files above export.
 __all__ = sorted(

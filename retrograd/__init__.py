@@ -4,9 +4,16 @@ PyTorch's names and semantics (``Tensor``, ``autograd``, ``nn``, ``optim``,
 ``utils.data``), plus tools that make backpropagation visible.
 """
 
-from . import autograd, dtypes, ops
+from . import autograd, dtypes, nn, ops, optim
 from .autograd.anomaly import detect_anomaly, set_detect_anomaly
-from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .creation import (
     arange,
     as_tensor,
@@ -53,13 +60,14 @@ from .dtypes import (
     short,
     uint8,
 )
+from .ops.conv import avg_pool1d, conv1d, conv2d, conv_transpose1d, conv_transpose2d, max_pool1d, max_pool2d
 from .ops.elementwise import *
 from .ops.indexing import *
 from .ops.linalg import *
 from .ops.pointwise import *
 from .ops.reduction import *
 from .ops.shape import *
-from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor, is_tensor
 from .threads import get_num_threads, set_num_threads
 

@@ -11,6 +11,7 @@ live with their ops in ``retrograd.ops`` and are bound to the class in
 from __future__ import annotations
 
 import copy
+import functools
 import weakref
 from collections.abc import Callable
 
@@ -23,10 +24,21 @@ from .autograd.grad_mode import GradMode
 
 
 class Size(tuple):
-    """A tensor's shape: a tuple that prints like PyTorch's ``torch.Size``."""
+    """A tensor's shape: a tuple that prints like PyTorch's ``torch.Size``
+    (slices and sums of Sizes are Sizes too)."""
 
     def __repr__(self) -> str:
         return f"retrograd.Size({list(self)})"
+
+    def __getitem__(self, index):
+        result = tuple.__getitem__(self, index)
+        return Size(result) if isinstance(index, slice) else result
+
+    def __add__(self, other) -> Size:
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other) -> Size:
+        return Size(tuple(other) + tuple(self))
 
     def numel(self) -> int:
         return int(np.prod(self, dtype=np.int64))
@@ -42,6 +54,10 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data=None, requires_grad: bool = False, dtype=None):
+        """``Tensor(data)``: Python numbers and lists become the default float
+        dtype, as with PyTorch's ``torch.Tensor``; arrays and Tensors keep theirs."""
+        if dtype is None and not isinstance(data, (Tensor, np.ndarray, np.generic)):
+            dtype = dtypes.get_default_dtype()
         array = as_array(data if data is not None else [], dtype)
         self._data = array
         self._requires_grad = False
@@ -142,8 +158,8 @@ class Tensor:
 
     @data.setter
     def data(self, value) -> None:
-        value = value._data if isinstance(value, Tensor) else as_array(value, None)
-        self._data = value
+        """Swap in new values (any shape or dtype) without touching the graph or the version."""
+        self._data = value._data if isinstance(value, Tensor) else as_array(value, None)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's values, cut off from the graph."""
@@ -252,14 +268,22 @@ class Tensor:
         return repr(self)
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", precision=4, prefix="tensor(", threshold=1000)
+        """PyTorch's layout: ``tensor([0.1000, 2.0000], dtype=..., grad_fn=<MulBackward0>)``."""
+        array = self._data
+        default_float = dtypes.get_default_dtype()
         extras = []
-        if self._data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool):
-            extras.append(f"dtype=retrograd.{self._data.dtype}")
-        if self._data.size == 0 and self._data.ndim != 1:
-            extras.append(f"size={tuple(self._data.shape)}")
+        if array.size == 0:
+            body = "[]"
+            if array.ndim != 1:
+                extras.append(f"size={tuple(array.shape)}")
+            if array.dtype != default_float:
+                extras.append(f"dtype=retrograd.{array.dtype}")
+        else:
+            body = _format_values(array)
+            if array.dtype not in (default_float, dtypes.int64, dtypes.bool):
+                extras.append(f"dtype=retrograd.{array.dtype}")
         if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
@@ -312,13 +336,20 @@ class Tensor:
                 dtype = dtypes.to_dtype(arg)
         if dtype is None or np.dtype(dtype) == self._data.dtype:
             return self.clone() if copy_requested else self
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fc":  # integer and bool results are not differentiable
+            return _wrap(self._data.astype(dtype))
         from .ops.elementwise import Cast
 
-        return Cast.apply(self, dtype=np.dtype(dtype))
+        return Cast.apply(self, dtype=dtype)
 
     def type(self, dtype=None):
+        """With no argument, the type name (``"retrograd.FloatTensor"``); otherwise ``to(dtype)``."""
         if dtype is None:
-            return f"retrograd.{self._data.dtype}"
+            return f"retrograd.{_TYPE_NAMES.get(self._data.dtype, str(self._data.dtype))}"
+        if isinstance(dtype, str) and dtype.removeprefix("retrograd.") in _TYPE_NAMES.values():
+            name = dtype.removeprefix("retrograd.")
+            dtype = next(d for d, n in _TYPE_NAMES.items() if n == name)
         return self.to(dtype)
 
     def float(self) -> Tensor:
@@ -335,6 +366,15 @@ class Tensor:
 
     def int(self) -> Tensor:
         return self.to(dtypes.int32)
+
+    def short(self) -> Tensor:
+        return self.to(dtypes.int16)
+
+    def char(self) -> Tensor:
+        return self.to(dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(dtypes.uint8)
 
     def bool(self) -> Tensor:
         return self.to(dtypes.bool)
@@ -357,21 +397,88 @@ class Tensor:
         return inplace_fill(self, value)
 
     # ---------------------------------------------------------- new_* factories
-    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
-        return Tensor(as_array(data, dtype or self.dtype), requires_grad=requires_grad)
+    # Like PyTorch's, they default to this tensor's dtype (new_tensor included).
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _leaf(as_array(data, dtype or self._data.dtype), requires_grad)
 
-    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factory(np.zeros, size, dtype or self.dtype, requires_grad)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _factory(np.zeros, size, dtype or self._data.dtype, requires_grad)
 
-    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factory(np.ones, size, dtype or self.dtype, requires_grad)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _factory(np.ones, size, dtype or self._data.dtype, requires_grad)
 
-    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factory(np.empty, size, dtype or self.dtype, requires_grad)
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _factory(np.empty, size, dtype or self._data.dtype, requires_grad)
 
-    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-        array = np.full(_shape_arg((size,), "new_full"), fill_value, dtype=dtype or self.dtype)
-        return Tensor(array, requires_grad=requires_grad)
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        array = np.full(_shape_arg((size,), "new_full"), fill_value, dtype=dtype or self._data.dtype)
+        return _leaf(array, requires_grad)
+
+
+_TYPE_NAMES = {
+    dtypes.float16: "HalfTensor",
+    dtypes.float32: "FloatTensor",
+    dtypes.float64: "DoubleTensor",
+    dtypes.int8: "CharTensor",
+    dtypes.uint8: "ByteTensor",
+    dtypes.int16: "ShortTensor",
+    dtypes.int32: "IntTensor",
+    dtypes.int64: "LongTensor",
+    dtypes.bool: "BoolTensor",
+}
+
+
+def _format_values(array: np.ndarray) -> str:
+    """The values as PyTorch prints them: floats with 4 decimals (``1.`` when all
+    are whole numbers, scientific notation for wide ranges), every element
+    padded to one width, and more than 1000 elements summarised with ``...``."""
+    summarize = array.size > 1000
+    sample = (_edges(array) if summarize else array).ravel()
+    if array.dtype.kind == "f":
+        values = sample.astype(np.float64)
+        sample = np.abs(values[np.isfinite(values) & (values != 0)])  # what sets the format and width
+        fmt = "{:.0f}."
+        if sample.size:
+            whole = bool(np.all(sample == np.ceil(sample)))
+            wide = sample.max() / sample.min() > 1000.0 or sample.max() > 1.0e8
+            if wide or (not whole and sample.min() < 1.0e-4):
+                fmt = "{:.4e}"
+            elif not whole:
+                fmt = "{:.4f}"
+            sample = values[np.isfinite(values) & (values != 0)]
+
+        def format_one(v) -> str:
+            return fmt.format(v) if np.isfinite(v) else str(v)
+
+    else:
+        format_one = str
+    width = max((len(format_one(v)) for v in sample.tolist()), default=1)
+
+    def padded(v) -> str:
+        return format_one(v).rjust(width)
+
+    # PyTorch fits (80 - indent) // (width + 2) elements on a line.
+    indent = len("tensor(") + max(array.ndim - 1, 0)
+    per_line = max(1, (80 - indent) // (width + 2))
+    text = np.array2string(
+        array,
+        separator=", ",
+        prefix="tensor(",
+        threshold=1000,
+        edgeitems=3,
+        max_line_width=indent + 1 + per_line * (width + 2),
+        formatter={"all": padded},
+    )
+    return text.replace(", ...,", ",  ...,")
+
+
+def _edges(array: np.ndarray, edge: int = 3) -> np.ndarray:
+    """The elements a summarised print shows: the first and last ``edge`` along each dimension."""
+    for dim in range(array.ndim):
+        if array.shape[dim] > 2 * edge:
+            index = np.r_[0:edge, array.shape[dim] - edge : array.shape[dim]]
+            array = np.take(array, index, axis=dim)
+    return array
 
 
 def _wrap(data: np.ndarray, grad_fn: Node | None = None, output_nr: int = 0) -> Tensor:
@@ -392,15 +499,19 @@ function._wrap = _wrap
 
 def as_array(data, dtype=None) -> np.ndarray:
     """An owned array from ``data`` with PyTorch's dtype inference: Python floats
-    become the default dtype, Python ints int64, NumPy arrays keep theirs."""
+    become the default dtype, Python ints int64, NumPy arrays and Tensors
+    (also inside lists) keep theirs."""
     dtype = dtypes.to_dtype(dtype)
     if isinstance(data, Tensor):
         array = data._data
     elif isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data)
+    elif isinstance(data, (list, tuple)) and _first_leaf_is_typed(data):
+        # Elements that carry a dtype (Tensors, NumPy scalars and arrays) decide it.
+        found: list = []
+        data = _typed_to_arrays(data, found)
+        array = np.asarray(data, dtype=dtype or _promote_all(found))
     else:
-        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten_first(data)):
-            data = _tensors_to_lists(data)
         array = np.asarray(data)
         if dtype is None:
             if array.dtype.kind == "f":
@@ -416,24 +527,44 @@ def as_array(data, dtype=None) -> np.ndarray:
     return array.copy()
 
 
-def _flatten_first(data):
+def _first_leaf_is_typed(data) -> bool:
     while isinstance(data, (list, tuple)) and data:
-        if isinstance(data[0], Tensor):
-            return data
         data = data[0]
-    return ()
+    return isinstance(data, (Tensor, np.ndarray, np.generic))
 
 
-def _tensors_to_lists(data):
-    if isinstance(data, Tensor):
-        return data._data
+def _typed_to_arrays(data, found: list):
+    """Replace Tensors by their arrays, collecting every element's dtype into ``found``."""
     if isinstance(data, (list, tuple)):
-        return [_tensors_to_lists(x) for x in data]
+        return [_typed_to_arrays(x, found) for x in data]
+    if isinstance(data, Tensor):
+        found.append(data._data.dtype)
+        return data._data
+    if isinstance(data, (np.ndarray, np.generic)):
+        found.append(data.dtype)
+    elif isinstance(data, bool):
+        found.append(dtypes.bool)
+    elif isinstance(data, int):
+        found.append(dtypes.int64)
+    elif isinstance(data, float):
+        found.append(dtypes.get_default_dtype())
     return data
 
 
+def _promote_all(found: list) -> np.dtype | None:
+    """PyTorch's promotion across elements: the highest category (bool < integer
+    < floating) wins; within it, the wider type."""
+    if not found:
+        return None
+    category = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+    top = max(category[d.kind] for d in found)
+    return functools.reduce(np.promote_types, [d for d in found if category[d.kind] == top])
+
+
 def _shape_arg(size: tuple, caller: str) -> tuple[int, ...]:
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` like PyTorch."""
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` like PyTorch (``f(())`` is 0-d)."""
+    if not size:
+        raise TypeError(f'{caller}() missing 1 required positional argument: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
     try:
@@ -446,8 +577,15 @@ def _shape_arg(size: tuple, caller: str) -> tuple[int, ...]:
 
 
 def _factory(numpy_fn, size, dtype, requires_grad) -> Tensor:
-    array = numpy_fn(_shape_arg(size, numpy_fn.__name__), dtype=dtypes.to_dtype(dtype))
-    return Tensor(array, requires_grad=requires_grad) if requires_grad else _wrap(array)
+    return _leaf(numpy_fn(_shape_arg(size, numpy_fn.__name__), dtype=dtypes.to_dtype(dtype)), requires_grad)
+
+
+def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
+    """A new leaf around ``array`` (checked: only floating tensors can require grad)."""
+    t = _wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def _normalize_dim(dim: int, ndim: int, op: str) -> int:

@@ -7,6 +7,7 @@ so a bad gradient is reported with the line of user code that built the op.
 
 from __future__ import annotations
 
+import functools
 import os
 import traceback
 
@@ -40,6 +41,7 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         return False
 
     def __call__(self, func):
+        @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with self.__class__(self.check_nan):
                 return func(*args, **kwargs)
@@ -83,7 +85,7 @@ def _non_finite_kind(array: np.ndarray) -> str | None:
 def check_forward(node, out) -> None:
     kind = _non_finite_kind(out._data)
     if kind is not None:
-        op = type(node).__name__
+        op = node.name().removesuffix("Backward0")
         raise FloatingPointError(
             f"anomaly detected: op {op} produced {kind} values in its output "
             f"(shape {list(out._data.shape)}), created at:\n{describe_frame(user_frame(creation_stack()))}"

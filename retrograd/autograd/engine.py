@@ -51,8 +51,11 @@ def grad(
     if allow_unused is None:
         allow_unused = materialize_grads
     for position, t in enumerate(inputs):
-        if not t.requires_grad:
-            raise RuntimeError(f"grad: input {position} (shape {list(t.shape)}) does not require grad")
+        if not getattr(t, "_requires_grad", False):
+            raise RuntimeError(
+                f"grad: one of the differentiated Tensors does not require grad (input {position}"
+                + (f", shape {list(t.shape)})" if hasattr(t, "_data") else f", a {type(t).__name__})")
+            )
     grad_outputs = _seed_gradients(outputs, grad_outputs, "grad")
     if retain_graph is None:
         retain_graph = create_graph
@@ -63,8 +66,8 @@ def grad(
                 results[position] = _zeros_like(t)
             elif not allow_unused:
                 raise RuntimeError(
-                    f"grad: input {position} (shape {list(t.shape)}) appears to not have been used in the graph. "
-                    "Set allow_unused=True if this is the desired behavior."
+                    f"grad: the differentiated Tensor at index {position} (shape {list(t.shape)}) appears to not "
+                    "have been used in the graph. Set allow_unused=True if this is the desired behavior."
                 )
     return tuple(results)
 
@@ -93,7 +96,9 @@ def _seed_gradients(tensors, grads, caller: str) -> list:
         raise RuntimeError(f"{caller}: got {len(tensors)} tensors and {len(grads)} gradients")
     seeds = []
     for position, (t, g) in enumerate(zip(tensors, grads, strict=True)):
-        if not t.requires_grad:
+        if not hasattr(t, "_data"):
+            raise TypeError(f"{caller}: expected Tensors as outputs, got {type(t).__name__} at position {position}")
+        if not t._requires_grad:
             raise RuntimeError(
                 f"{caller}: element {position} of tensors does not require grad and does not have a grad_fn "
                 "(was it computed under no_grad, or from tensors that do not require grad?)"
@@ -113,6 +118,8 @@ def _seed_gradients(tensors, grads, caller: str) -> list:
                 f"{caller}: mismatch in shape: gradient {position} has shape {list(g.shape)} "
                 f"and output {position} has shape {list(t.shape)}"
             )
+        if g._data.dtype != t._data.dtype:  # PyTorch casts the seed to the output's dtype
+            g = function._wrap(g._data.astype(t._data.dtype))
         seeds.append(g)
     return seeds
 
@@ -161,64 +168,75 @@ def _nodes_leading_to(order, target_nodes, target_leaves) -> set:
 
 
 def _run(outputs, seeds, retain_graph, create_graph, inputs, accumulate):
+    """The walk. Returns, when ``inputs`` is given, the gradient reaching each
+    input (None where none did); with ``accumulate`` it also adds them into
+    ``.grad`` (of every leaf reached, or of the given inputs only)."""
     from . import function
 
     wrap = function._wrap
     buffers: dict = {}  # node -> list of summed gradients, one per output
     leaf_grads: dict = {}  # id(leaf) -> [leaf, summed gradient]
-    handed_out: set = set()  # ids of arrays already given to a leaf (so never alias two .grads)
-    for t, g in zip(outputs, seeds, strict=True):
-        handed_out.add(id(g._data))
-        if t.grad_fn is None:  # the output is itself a leaf
-            _add_to_leaf(leaf_grads, t, g)
-            continue
-        buffer = buffers.setdefault(t.grad_fn, [None] * t.grad_fn.n_outputs)
-        buffer[t._output_nr] = g if buffer[t._output_nr] is None else buffer[t._output_nr] + g
-
-    order = _topological_order([t.grad_fn for t in outputs if t.grad_fn is not None])
-
-    capture_nodes: dict = {}  # node -> [(output_nr, input position)]
-    capture_leaves: dict = {}  # id(leaf) -> input position
-    results = None
-    needed = None
-    if inputs is not None:
-        results = [None] * len(inputs)
-        for position, t in enumerate(inputs):
-            if t.grad_fn is None:
-                capture_leaves[id(t)] = position
-            else:
-                capture_nodes.setdefault(t.grad_fn, []).append((t._output_nr, position))
-        needed = _nodes_leading_to(order, capture_nodes, capture_leaves)
-
+    handed_out: set = set()  # ids of arrays user code has seen (never to become a .grad in place)
     previous_mode = GradMode.enabled
     GradMode.enabled = create_graph
+    # Anomaly mode checks what each backward step returns; the ops a backward
+    # step runs internally are not checked as forward ops.
+    check_anomaly = anomaly.AnomalyMode.enabled
+    anomaly.AnomalyMode.enabled = False
     try:
-        for node in reversed(order):
-            runs = needed is None or node in needed
-            if not runs and node not in capture_nodes:
+        for t, g in zip(outputs, seeds, strict=True):
+            handed_out.add(id(g._data))
+            if t.grad_fn is None:  # the output is itself a leaf
+                _add_to_leaf(leaf_grads, t, g)
                 continue
+            buffer = buffers.setdefault(t.grad_fn, [None] * t.grad_fn.n_outputs)
+            buffer[t._output_nr] = g if buffer[t._output_nr] is None else buffer[t._output_nr] + g
+
+        order = _topological_order([t.grad_fn for t in outputs if t.grad_fn is not None])
+
+        capture_nodes: dict = {}  # node -> [(output_nr, input position)]
+        capture_leaves: dict = {}  # id(leaf) -> input position
+        results = None
+        needed = None
+        if inputs is not None:
+            results = [None] * len(inputs)
+            for position, t in enumerate(inputs):
+                if t.grad_fn is None:
+                    capture_leaves[id(t)] = position
+                else:
+                    capture_nodes.setdefault(t.grad_fn, []).append((t._output_nr, position))
+            needed = _nodes_leading_to(order, capture_nodes, capture_leaves)
+
+        for node in reversed(order):
+            if needed is not None:
+                runs = node in needed
+                if not runs and node not in capture_nodes:
+                    continue
             buffer = buffers.pop(node, None)
             if buffer is None:
                 continue
-            buffer = _run_node_hooks(node, buffer)
-            if node in capture_nodes:
-                for output_nr, position in capture_nodes[node]:
-                    results[position] = buffer[output_nr]
-            if not runs:
-                continue
-            if node.released and node.has_saved_state:
-                raise RuntimeError(
-                    f"{node.name()}: trying to backward through the graph a second time "
-                    "(or directly access saved tensors after they have already been freed). "
-                    + function.RETAIN_GRAPH_HINT
-                )
+            if node.pre_hooks or node.retained:
+                buffer = _run_node_hooks(node, buffer, handed_out)
+            if needed is not None:
+                if node in capture_nodes:
+                    for output_nr, position in capture_nodes[node]:
+                        results[position] = buffer[output_nr]
+                if not runs:
+                    continue
+            if node.released:
+                raise RuntimeError(f"{node.name()}: " + function.SECOND_BACKWARD_MESSAGE)
             input_grads = node._run_backward(buffer)
-            if anomaly.AnomalyMode.enabled:
+            if check_anomaly:
                 anomaly.check_backward(node, input_grads)
             for edge, meta, g in zip(node.next_edges, node.input_meta, input_grads, strict=False):
                 if edge is None or g is None:
                     continue
-                g = _fit_to_input(g, meta, node, wrap)
+                try:
+                    fits = g._data.shape == meta[0] and g._data.dtype == meta[1]
+                except AttributeError:
+                    fits = False
+                if not fits:
+                    g = _fit_to_input(g, meta, node)
                 target, output_nr = edge
                 if isinstance(target, Node):
                     if needed is not None and target not in needed and target not in capture_nodes:
@@ -233,17 +251,22 @@ def _run(outputs, seeds, retain_graph, create_graph, inputs, accumulate):
             if not retain_graph:
                 node._release()
         for leaf, g in leaf_grads.values():
-            g = _run_leaf_hooks(leaf, g)
+            g = _run_leaf_hooks(leaf, g, handed_out)
             if inputs is not None and id(leaf) in capture_leaves:
                 results[capture_leaves[id(leaf)]] = g
             if accumulate and (inputs is None or id(leaf) in capture_leaves):
                 _accumulate_into_grad(leaf, g, create_graph, handed_out, wrap)
+        if accumulate and capture_nodes:  # backward(inputs=[non-leaf, ...]) fills their .grad too
+            for position, t in enumerate(inputs):
+                if t.grad_fn is not None and results[position] is not None:
+                    _retain(t, results[position])
     finally:
         GradMode.enabled = previous_mode
+        anomaly.AnomalyMode.enabled = check_anomaly
     return results
 
 
-def _fit_to_input(g, meta, node, wrap):
+def _fit_to_input(g, meta, node):
     """Reduce a broadcast gradient to the input's shape and cast it to its dtype."""
     if not hasattr(g, "_data"):
         raise TypeError(f"{node.name()} returned a gradient of type {type(g).__name__}; expected a Tensor or None")
@@ -277,33 +300,48 @@ def _add_to_leaf(leaf_grads, leaf, g) -> None:
         entry[1] = entry[1] + g
 
 
-def _run_node_hooks(node, buffer):
-    """Tensor hooks on non-leaf outputs, then ``retain_grad`` captures."""
+def _run_node_hooks(node, buffer, handed_out):
+    """Hooks before a node's backward: tensor hooks on its outputs (and
+    ``Node.register_prehook`` hooks, which see all outputs), then ``retain_grad``."""
     if node.pre_hooks:
         buffer = list(buffer)
         for output_nr, hook in list(node.pre_hooks.values()):
+            if output_nr is None:
+                replaced = hook(tuple(buffer))
+                if replaced is not None:
+                    buffer = list(replaced)
+                continue
             if buffer[output_nr] is None:
                 continue
+            handed_out.add(id(buffer[output_nr]._data))
             replaced = hook(buffer[output_nr])
             if replaced is not None:
+                handed_out.add(id(replaced._data))
                 buffer[output_nr] = replaced
     if node.retained:
         for output_nr, tensor_ref in node.retained:
             tensor = tensor_ref()
             if tensor is not None and buffer[output_nr] is not None:
-                g = buffer[output_nr]
-                if tensor.grad is None:
-                    tensor.grad = g if GradMode.enabled else g.detach().clone()
-                else:
-                    tensor.grad = tensor.grad + g
+                _retain(tensor, buffer[output_nr])
     return buffer
 
 
-def _run_leaf_hooks(leaf, g):
+def _retain(tensor, g) -> None:
+    """A non-leaf's ``.grad``: a copy of the gradient (the gradient itself while
+    building a graph), summed over backward calls as in PyTorch."""
+    if tensor.grad is None:
+        tensor.grad = g if GradMode.enabled else g.detach().clone()
+    else:
+        tensor.grad = tensor.grad + g
+
+
+def _run_leaf_hooks(leaf, g, handed_out):
     if leaf._hooks:
         for hook in list(leaf._hooks.values()):
+            handed_out.add(id(g._data))
             replaced = hook(g)
             if replaced is not None:
+                handed_out.add(id(replaced._data))
                 g = replaced
     return g
 

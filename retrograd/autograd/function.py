@@ -44,10 +44,11 @@ class Node:
         "retained",
     )
     n_outputs = 1
-    has_saved_state = False  # a released node with saved state cannot run again
+    backward_name: str | None = None  # PyTorch's node name, where the class name differs
 
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        """PyTorch's name for this node (``MulBackward0``), shown in ``grad_fn`` and errors."""
+        return self.backward_name or type(self).__name__ + "Backward0"
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -66,11 +67,12 @@ class Node:
         return tuple(result)
 
     def register_prehook(self, hook) -> RemovableHandle:
-        """``hook(grad_outputs) -> grad_outputs or None`` before this node's backward."""
+        """``hook(grad_outputs) -> grad_outputs or None`` before this node's backward
+        (``grad_outputs`` is a tuple with one gradient, or None, per output)."""
         if self.pre_hooks is None:
             self.pre_hooks = {}
         handle = RemovableHandle(self.pre_hooks)
-        self.pre_hooks[handle.id] = hook
+        self.pre_hooks[handle.id] = (None, hook)  # output None: the hook takes them all
         return handle
 
     def _connect(self, inputs) -> None:
@@ -86,7 +88,7 @@ class Node:
                 meta.append((t._data.shape, t._data.dtype))
         self.next_edges = tuple(edges)
         self.input_meta = tuple(meta)
-        self.released = False
+        self.released = False  # True once saved values it needs to run are freed
         self.pre_hooks = None
         self.retained = None
         self.creation_stack = anomaly.creation_stack() if anomaly.AnomalyMode.enabled else None
@@ -96,8 +98,9 @@ class Node:
         return tuple(edge is not None for edge in self.next_edges)
 
     def _release(self) -> None:
-        """Drop what backward saved, so memory returns as soon as the walk is past."""
-        self.released = True
+        """Drop what backward saved, so memory returns as soon as the walk is past,
+        and set ``released`` if the node can no longer run. A node that saved
+        nothing keeps working, as in PyTorch."""
 
 
 class RemovableHandle:
@@ -173,11 +176,17 @@ class Op(Node):
             data = node.forward(*[t._data for t in inputs], **params)
         except (ValueError, TypeError) as error:
             raise _op_error(cls, error, inputs) from None
-        if not GradMode.enabled:
-            return _wrap(data)
-        for t in inputs:
-            if t._requires_grad:
-                break
+        if type(data) is not np.ndarray:  # NumPy ufuncs turn 0-d arrays into scalars
+            data = np.asarray(data)
+        if GradMode.enabled:
+            for t in inputs:
+                if t._requires_grad:
+                    break
+            else:
+                out = _wrap(data)
+                if anomaly.AnomalyMode.enabled:
+                    anomaly.check_forward(node, out)
+                return out
         else:
             out = _wrap(data)
             if anomaly.AnomalyMode.enabled:
@@ -196,37 +205,22 @@ class Op(Node):
         return out
 
     @property
-    def has_saved_state(self) -> bool:
-        return self.save_inputs or self.save_output or getattr(self, "saved", None) is not None
-
-    @property
     def saved_inputs(self) -> tuple:
         """The input Tensors, after checking none was changed in place since."""
         if self.released:
-            raise RuntimeError(
-                f"{self.name()}: trying to backward through the graph a second time. " + RETAIN_GRAPH_HINT
-            )
+            raise RuntimeError(f"{self.name()}: " + SECOND_BACKWARD_MESSAGE)
         for position, (tensor, version) in enumerate(zip(self.saved_inputs_, self.saved_versions, strict=True)):
             if tensor._version != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: input {position} of {self.name()} (shape {list(tensor.shape)}, "
-                    f"dtype {tensor.dtype}) is at version {tensor._version}; expected version {version} instead."
-                )
+                raise RuntimeError(_modified_message(tensor, f"input {position} of {self.name()}", version))
         return self.saved_inputs_
 
     def output(self):
         """The op's output as a Tensor whose grad_fn is this node (so double backward sees it)."""
         if self.released:
-            raise RuntimeError(
-                f"{self.name()}: trying to backward through the graph a second time. " + RETAIN_GRAPH_HINT
-            )
+            raise RuntimeError(f"{self.name()}: " + SECOND_BACKWARD_MESSAGE)
         live = self.output_ref()
         if live is not None and (live._version != 0 or live.grad_fn is not self):
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: the output of {self.name()} (shape {list(live.shape)}) was changed in place."
-            )
+            raise RuntimeError(_modified_message(live, f"output 0 of {self.name()}", 0))
         if GradMode.enabled:
             return _wrap(self.output_data, grad_fn=self)
         return _wrap(self.output_data)
@@ -236,19 +230,58 @@ class Op(Node):
         return result if type(result) is tuple else (result,)
 
     def _release(self) -> None:
-        self.released = True
-        self.saved = None
-        if self.save_inputs:
+        if self.save_inputs or self.save_output or getattr(self, "saved", None) is not None:
+            self.released = True
+            self.saved = None
             self.saved_inputs_ = ()
-        if self.save_output:
             self.output_data = None
+
+
+SECOND_BACKWARD_MESSAGE = (
+    "trying to backward through the graph a second time "
+    "(or directly access saved tensors after they have already been freed). " + RETAIN_GRAPH_HINT
+)
+
+
+def _modified_message(tensor, role: str, expected_version: int) -> str:
+    """PyTorch's wording for a saved value that an in-place op changed after it was saved."""
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{tensor._data.dtype} tensor of shape {list(tensor._data.shape)}], which is {role}, "
+        f"is at version {tensor._version}; expected version {expected_version} instead. "
+        "Hint: an in-place op (x.add_(), x += ..., x[...] = ..., optimizer.step()) changed it after it was "
+        "used; use the out-of-place op or .clone() it first."
+    )
 
 
 def _op_error(cls, error: Exception, inputs) -> Exception:
     """NumPy's complaint, re-raised at the op with the shapes and dtypes it got."""
+    op = (cls.backward_name or cls.__name__).removesuffix("Backward0").lower()
     described = ", ".join(f"{list(t._data.shape)} {t._data.dtype}" for t in inputs)
-    message = f"{cls.__name__.lower()}: {error} (inputs: {described})"
+    shapes = [t._data.shape for t in inputs]
+    if "broadcast" in str(error) and len(shapes) == 2:
+        a, b = shapes
+        for dim in range(1, min(len(a), len(b)) + 1):
+            if a[-dim] != b[-dim] and 1 not in (a[-dim], b[-dim]):
+                return RuntimeError(
+                    f"{op}: the size of tensor a ({a[-dim]}) must match the size of tensor b ({b[-dim]}) at "
+                    f"non-singleton dimension {max(len(a), len(b)) - dim} (shapes {list(a)} and {list(b)})"
+                )
+    message = f"{op}: {error} (inputs: {described})"
     return TypeError(message) if isinstance(error, TypeError) else RuntimeError(message)
+
+
+class _SavedOutput:
+    """An output a ``Function`` saved for backward. Held without its ``grad_fn``
+    (which is the ctx itself, so holding it would make a reference cycle) and
+    reconnected when ``saved_tensors`` is read."""
+
+    __slots__ = ("data", "output_nr", "tensor_ref")
+
+    def __init__(self, tensor, output_nr: int):
+        self.data = tensor._data
+        self.output_nr = output_nr
+        self.tensor_ref = weakref.ref(tensor)
 
 
 class FunctionCtx(Node):
@@ -257,37 +290,39 @@ class FunctionCtx(Node):
     __slots__ = ("__dict__",)
 
     def save_for_backward(self, *tensors) -> None:
+        """Keep tensors (inputs, outputs or intermediates) for backward, checked
+        against later in-place changes."""
         self._saved = tensors
         self._saved_versions = tuple(None if t is None else t._version for t in tensors)
 
     @property
     def saved_tensors(self) -> tuple:
         if self.released:
-            raise RuntimeError(
-                f"{self.name()}: trying to backward through the graph a second time. " + RETAIN_GRAPH_HINT
-            )
+            raise RuntimeError(f"{self.name()}: " + SECOND_BACKWARD_MESSAGE)
         saved = self.__dict__.get("_saved", ())
-        for tensor, version in zip(saved, self._saved_versions, strict=True):
-            if tensor is not None and tensor._version != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: a tensor saved by {self.name()} (shape {list(tensor.shape)}) "
-                    f"is at version {tensor._version}; expected version {version} instead."
-                )
-        return saved
+        result = []
+        for position, (tensor, version) in enumerate(zip(saved, self.__dict__.get("_saved_versions", ()))):
+            if isinstance(tensor, _SavedOutput):
+                live = tensor.tensor_ref()
+                if live is not None and (live._version != 0 or live.grad_fn is not self):
+                    raise RuntimeError(_modified_message(live, f"output {tensor.output_nr} of {self.name()}", 0))
+                grad_fn = self if GradMode.enabled else None
+                tensor = _wrap(tensor.data, grad_fn=grad_fn, output_nr=tensor.output_nr)
+            elif tensor is not None and tensor._version != version:
+                raise RuntimeError(_modified_message(tensor, f"saved tensor {position} of {self.name()}", version))
+            result.append(tensor)
+        return tuple(result)
 
     def mark_non_differentiable(self, *tensors) -> None:
+        """These outputs get ``requires_grad=False`` (and a zero gradient in backward)."""
         self._non_differentiable = {id(t) for t in tensors}
 
     def mark_dirty(self, *tensors) -> None:
         """Accepted for compatibility: retrograd tracks in-place changes with version counters."""
 
     def set_materialize_grads(self, value: bool) -> None:
+        """With False, backward gets None (not zeros) for outputs that received no gradient."""
         self._materialize_grads = bool(value)
-
-    @property
-    def has_saved_state(self) -> bool:
-        return bool(self.__dict__.get("_saved"))
 
     def name(self) -> str:
         return self._function.__name__ + "Backward"
@@ -295,21 +330,23 @@ class FunctionCtx(Node):
     def _run_backward(self, grads: list):
         if self.__dict__.get("_materialize_grads", True):
             grads = [
-                g if g is not None else _wrap(np.zeros(shape, dtype))
-                for g, (shape, dtype) in zip(grads, self._output_meta, strict=True)
+                _wrap(np.zeros(*meta)) if g is None and meta is not None else g
+                for g, meta in zip(grads, self._output_meta, strict=True)
             ]
         result = self._function.backward(self, *grads)
         result = result if isinstance(result, tuple) else (result,)
         n_inputs = len(self.next_edges)
-        if len(result) < n_inputs:
+        extra = [g for g in result[n_inputs:] if g is not None]
+        if len(result) < n_inputs or extra:
             raise RuntimeError(
-                f"function {self.name()} returned an incorrect number of gradients (expected {n_inputs}, got {len(result)})"
+                f"function {self.name()} returned an incorrect number of gradients "
+                f"(expected {n_inputs}, got {len(result)})"
             )
         return result[:n_inputs]
 
     def _release(self) -> None:
-        self.released = True
-        self.__dict__.pop("_saved", None)
+        if self.__dict__.pop("_saved", None):
+            self.released = True
 
 
 class Function:
@@ -329,8 +366,9 @@ class Function:
         y = Cube.apply(x)
 
     ``forward`` runs with recording off and may return one Tensor or a tuple;
-    ``backward`` gets one gradient per output and returns one per input
-    (``None`` for non-Tensor or non-differentiable inputs).
+    ``ctx.needs_input_grad`` tells it which inputs need a gradient. ``backward``
+    gets one gradient per output and returns one per input (``None`` for
+    non-Tensor or non-differentiable inputs).
     """
 
     @staticmethod
@@ -348,19 +386,23 @@ class Function:
         ctx = FunctionCtx()
         ctx._function = cls
         tensor_args = [a if isinstance(a, Tensor) else None for a in args]
+        recording = GradMode.enabled and any(t is not None and t._requires_grad for t in tensor_args)
+        if recording:
+            ctx._connect(tensor_args)
+        else:
+            ctx.next_edges = (None,) * len(args)
         previous = GradMode.enabled
         GradMode.enabled = False
         try:
             outputs = cls.forward(ctx, *args, **kwargs)
         finally:
             GradMode.enabled = previous
+        if not recording:
+            return outputs
         single = not isinstance(outputs, tuple)
         outputs = (outputs,) if single else outputs
-        recording = previous and any(t is not None and t._requires_grad for t in tensor_args)
-        if not recording:
-            return outputs[0] if single else outputs
-        ctx._connect(tensor_args)
         non_differentiable = ctx.__dict__.get("_non_differentiable", set())
+        saved = list(ctx.__dict__.get("_saved", ()))
         ctx._output_meta = []
         results = []
         for index, out in enumerate(outputs):
@@ -372,10 +414,15 @@ class Function:
             if id(out) in non_differentiable or out._data.dtype.kind != "f":
                 results.append(out)
                 continue
-            if any(out is a for a in tensor_args):
-                out = out.view_as(out)  # an input returned as-is becomes a new node's output
-            out = _wrap(out._data, grad_fn=ctx, output_nr=index)
-            results.append(out)
+            # A new tensor whose grad_fn is ctx (an input returned as-is becomes
+            # a new tensor sharing its values, as in PyTorch).
+            wrapped = _wrap(out._data, grad_fn=ctx, output_nr=index)
+            for position, t in enumerate(saved):
+                if t is out:
+                    saved[position] = _SavedOutput(wrapped, index)
+            results.append(wrapped)
+        if saved:
+            ctx._saved = tuple(saved)
         ctx.n_outputs = len(outputs)
         return results[0] if single else tuple(results)
 

@@ -7,15 +7,35 @@ import numbers
 
 import numpy as np
 
-from .. import dtypes
 from ..tensor import Tensor, _normalize_dim, _wrap
 
-__all__ = ["Tensor", "_wrap", "as_operand", "is_scalar", "normalize_dim", "normalize_dims", "promote", "result_dtype"]
+__all__ = [
+    "Tensor",
+    "_wrap",
+    "as_operand",
+    "is_scalar",
+    "normalize_dim",
+    "normalize_dims",
+    "promote",
+    "python_scalar",
+    "result_dtype",
+]
+
+
+_PYTHON_NUMBERS = frozenset((float, int, bool))
 
 
 def is_scalar(x) -> bool:
     """A Python (or NumPy) number, which ops take as a constant rather than a tensor."""
-    return isinstance(x, numbers.Number) and not isinstance(x, Tensor)
+    return type(x) in _PYTHON_NUMBERS or (isinstance(x, numbers.Number) and not isinstance(x, Tensor))
+
+
+def python_scalar(x):
+    """A NumPy scalar as the Python number it holds (PyTorch treats both alike:
+    ``float32_tensor * np.float64(2)`` stays float32), anything else unchanged."""
+    if type(x) is Tensor or type(x) in _PYTHON_NUMBERS:  # the common cases, checked cheaply
+        return x
+    return x.item() if isinstance(x, np.generic) and not isinstance(x, np.bool_) else x
 
 
 def as_operand(x, op: str) -> Tensor:
@@ -36,7 +56,8 @@ def _category(dtype: np.dtype) -> int:
 
 def result_dtype(a: Tensor, b: Tensor) -> np.dtype:
     """PyTorch's promotion for two tensors: a zero-dimensional tensor only
-    decides the dtype when it is of a higher category (bool < int < float)."""
+    decides the dtype when it is of a higher category (bool < int < float).
+    (Python numbers enter as 0-d tensors of the default float dtype or int64.)"""
     da, db = a._data.dtype, b._data.dtype
     if da == db:
         return da
@@ -45,8 +66,6 @@ def result_dtype(a: Tensor, b: Tensor) -> np.dtype:
         dimensioned, zero_dim = (da, db) if a_dimensioned else (db, da)
         if _category(zero_dim) <= _category(dimensioned):
             return dimensioned
-        if zero_dim.kind == "f" and dimensioned.kind != "f":
-            return dtypes.get_default_dtype() if zero_dim == dtypes.float64 else zero_dim
         return zero_dim
     if _category(da) != _category(db):
         return da if _category(da) > _category(db) else db

@@ -12,7 +12,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Op
 from ..autograd.grad_mode import GradMode
-from .common import Tensor, _wrap, as_operand, is_scalar, promote
+from .common import Tensor, _wrap, as_operand, is_scalar, promote, python_scalar
 
 # --------------------------------------------------------------------------- + -
 
@@ -41,6 +41,7 @@ class AddScalar(Op):
     """``a + c`` for a Python number ``c``."""
 
     __slots__ = ()
+    backward_name = "AddBackward0"
 
     def forward(self, a, scalar):
         return a + scalar
@@ -53,6 +54,7 @@ class RSubScalar(Op):
     """``c - a`` for a Python number ``c``."""
 
     __slots__ = ()
+    backward_name = "RsubBackward1"
 
     def forward(self, a, scalar):
         return scalar - a
@@ -90,6 +92,7 @@ class Mul(Op):
 
 class MulScalar(Op):
     __slots__ = ("scalar",)
+    backward_name = "MulBackward0"
 
     def forward(self, a, scalar):
         self.scalar = scalar
@@ -115,6 +118,7 @@ class Div(Op):
 
 class DivScalar(Op):
     __slots__ = ("scalar",)
+    backward_name = "DivBackward0"
 
     def forward(self, a, scalar):
         self.scalar = scalar
@@ -128,6 +132,7 @@ class RDivScalar(Op):
     """``c / a`` for a Python number ``c``."""
 
     __slots__ = ("scalar",)
+    backward_name = "DivBackward0"
     save_inputs = True
 
     def forward(self, a, scalar):
@@ -146,6 +151,7 @@ class PowScalar(Op):
     """``a ** p`` for a Python number ``p``."""
 
     __slots__ = ("exponent",)
+    backward_name = "PowBackward0"
     save_inputs = True
 
     def forward(self, a, exponent):
@@ -165,9 +171,11 @@ class PowScalar(Op):
 
 
 class Pow(Op):
-    """``a ** b`` with both tensors; d/db is ``a**b * log(a)``, taken as 0 where a == 0."""
+    """``a ** b`` with both tensors. As in PyTorch, d/da is 0 where b == 0 and
+    d/db (``a**b * log(a)``) is 0 where a == 0 and b >= 0, not NaN."""
 
     __slots__ = ()
+    backward_name = "PowBackward1"
     save_inputs = True
 
     def forward(self, a, b):
@@ -178,24 +186,38 @@ class Pow(Op):
         grad_a = grad_b = None
         if self.next_edges[0] is not None:
             grad_a = grad * b * a ** (b - 1.0)
+            zero_exponent = b._data == 0
+            if zero_exponent.any():
+                grad_a = where(zero_exponent, zeros_like_tensor(grad_a), grad_a)
         if self.next_edges[1] is not None:
-            safe_log = where(a == 0, zeros_like_tensor(a), a).log()
-            grad_b = grad * (a**b) * safe_log
+            zero_base = a._data == 0
+            with np.errstate(divide="ignore"):
+                grad_b = grad * (a**b) * a.log()
+            if zero_base.any():
+                grad_b = where(zero_base & (b._data >= 0), zeros_like_tensor(grad_b), grad_b)
         return grad_a, grad_b
 
 
 class RPowScalar(Op):
-    """``c ** a`` for a Python number ``c``."""
+    """``c ** a`` for a Python number ``c``; for c == 0 the gradient is 0 where a >= 0."""
 
     __slots__ = ("log_base",)
+    backward_name = "PowBackward2"
     save_output = True
 
     def forward(self, a, base):
-        self.log_base = float(np.log(base)) if base > 0 else float("nan")
+        if base == 0:
+            self.log_base = -np.inf
+            self.saved = a >= 0
+        else:
+            self.log_base = float(np.log(base)) if base > 0 else float("nan")
         return np.power(base, a, dtype=a.dtype) if a.dtype.kind == "f" else np.power(base, a)
 
     def backward(self, grad):
-        return grad * self.output() * self.log_base
+        result = grad * self.output() * self.log_base
+        if self.log_base == -np.inf:
+            result = where(self.saved, zeros_like_tensor(result), result)
+        return result
 
 
 # ---------------------------------------------------------------------- exp, log
@@ -231,6 +253,7 @@ class Cast(Op):
     """``to(dtype)``; the gradient is cast back to the source dtype."""
 
     __slots__ = ("source_dtype",)
+    backward_name = "ToCopyBackward0"
 
     def forward(self, a, dtype):
         self.source_dtype = a.dtype
@@ -252,6 +275,35 @@ class Clone(Op):
         return grad
 
 
+class Copy(Op):
+    """``old.copy_(src)`` as an op: ``src`` broadcast to ``old``'s shape and cast to
+    its dtype. The old value gets a zero gradient, ``src`` the incoming one."""
+
+    __slots__ = ()
+    backward_name = "CopyBackwards"
+
+    def forward(self, old, src):
+        return np.array(np.broadcast_to(src, old.shape), dtype=old.dtype)
+
+    def backward(self, grad):
+        grad_old = zeros_like_tensor(grad) if self.next_edges[0] is not None else None
+        return grad_old, grad
+
+
+class Fill(Op):
+    """``old.fill_(value)`` for a number ``value``: a constant, so the old value
+    gets a zero gradient (the graph stays connected, as in PyTorch)."""
+
+    __slots__ = ()
+    backward_name = "FillBackward0"
+
+    def forward(self, old, value):
+        return np.full_like(old, value)
+
+    def backward(self, grad):
+        return zeros_like_tensor(grad)
+
+
 def zeros_like_tensor(t: Tensor) -> Tensor:
     return _wrap(np.zeros_like(t._data))
 
@@ -268,6 +320,7 @@ def _float_for_scalar(t: Tensor, scalar) -> Tensor:
 
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other``, broadcasting."""
+    input, other = python_scalar(input), python_scalar(other)
     if alpha != 1:
         other = mul(other, alpha)
     if is_scalar(other):
@@ -282,6 +335,7 @@ def add(input, other, *, alpha=1) -> Tensor:
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other``, broadcasting."""
+    input, other = python_scalar(input), python_scalar(other)
     if alpha != 1:
         other = mul(other, alpha)
     if is_scalar(other):
@@ -297,6 +351,7 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 
 
 def mul(input, other) -> Tensor:
+    input, other = python_scalar(input), python_scalar(other)
     if is_scalar(other):
         return MulScalar.apply(_float_for_scalar(as_operand(input, "mul"), other), scalar=other)
     if is_scalar(input):
@@ -308,6 +363,7 @@ def mul(input, other) -> Tensor:
 def div(input, other, *, rounding_mode=None) -> Tensor:
     """True division (integers give the default float dtype); ``rounding_mode``
     "trunc" or "floor" gives a non-differentiable rounded quotient."""
+    input, other = python_scalar(input), python_scalar(other)
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
@@ -342,6 +398,7 @@ subtract = sub
 
 
 def pow(input, exponent) -> Tensor:
+    input, exponent = python_scalar(input), python_scalar(exponent)
     if is_scalar(exponent):
         return PowScalar.apply(_float_for_scalar(as_operand(input, "pow"), exponent), exponent=exponent)
     if is_scalar(input):
@@ -360,6 +417,13 @@ def neg(input: Tensor) -> Tensor:
 
 
 negative = neg
+
+
+def positive(input: Tensor) -> Tensor:
+    """``+input``: the tensor itself, as in PyTorch (bool tensors are rejected)."""
+    if input._data.dtype == np.bool_:
+        raise TypeError("positive: the `+` operator, with a bool tensor is not supported")
+    return input
 
 
 def exp(input: Tensor) -> Tensor:
@@ -405,11 +469,9 @@ def where(condition, input, other) -> Tensor:
                 dtypes.get_default_dtype() if isinstance(input, float) or isinstance(other, float) else np.int64
             )
         )
-    if is_scalar(input):
-        input = _wrap(np.asarray(input, dtype=other.dtype))
-    if is_scalar(other):
-        other = _wrap(np.asarray(other, dtype=input.dtype))
-    a, b = promote(as_operand(input, "where"), as_operand(other, "where"))
+    # A number meets the other operand as a 0-d tensor of its Python type's
+    # dtype, so promotion follows PyTorch (where(c, 1.5, int_tensor) is float).
+    a, b = promote(as_operand(python_scalar(input), "where"), as_operand(python_scalar(other), "where"))
     return Where.apply(a, b, condition=condition)
 
 
@@ -485,12 +547,13 @@ def isfinite(input: Tensor) -> Tensor:
 def apply_inplace(target: Tensor, compute, name: str, fast=None) -> Tensor:
     """Run ``compute(source) -> Tensor`` and make its result ``target``'s new value.
 
-    When the graph is recorded, the result is computed out of place from an
-    alias of ``target``'s old value, and ``target`` takes over the result's
-    array and history (so backward through ``target`` sees the new op); nodes
-    that saved the old ``target`` find its version bumped and refuse to run.
-    Otherwise the array is updated in place (``fast(array)`` when given, so
-    views and ``.data`` aliases see the change).
+    When the graph is recorded, the result is computed out of place from a
+    copy of ``target``'s old value (which the new nodes may save), written
+    back into ``target``'s array (so views, ``.numpy()`` and ``detach()``
+    aliases see it, as in PyTorch), and ``target`` takes over the result's
+    history; nodes that saved the old ``target`` find its version bumped and
+    refuse to run. Otherwise the array is updated in place directly
+    (``fast(array)`` when given).
     """
     if GradMode.enabled and (target._requires_grad or _others_require_grad(compute)):
         if target.grad_fn is None and target._requires_grad:
@@ -498,12 +561,21 @@ def apply_inplace(target: Tensor, compute, name: str, fast=None) -> Tensor:
                 f"{name}: a leaf Variable that requires grad is being used in an in-place operation "
                 "(wrap the update in retrograd.no_grad(), or clone() the tensor first)"
             )
-        source = _wrap(target._data, target.grad_fn, target._output_nr)
+        array = target._data
+        writable = array.flags.writeable
+        source = _wrap(array.copy() if writable else array, target.grad_fn, target._output_nr)
         result = compute(source)
         _check_inplace_shape(target, result, name)
-        if result._data.dtype != target._data.dtype:
-            result = result.to(target._data.dtype)
-        target._data = result._data
+        if result._data.dtype != array.dtype:
+            if not np.can_cast(result._data.dtype, array.dtype, "same_kind"):
+                raise RuntimeError(
+                    f"{name}: result type {result.dtype} can't be cast to the desired output type {target.dtype}"
+                )
+            result = result.to(array.dtype)
+        if writable:
+            np.copyto(array, result._data)
+        else:  # a broadcast (read-only) array: the tensor gets the result's array instead
+            target._data = result._data
         target.grad_fn = result.grad_fn
         target._output_nr = result._output_nr
         target._requires_grad = result._requires_grad
@@ -522,6 +594,12 @@ def apply_inplace(target: Tensor, compute, name: str, fast=None) -> Tensor:
             ) from None
     target._version += 1
     return target
+
+
+def _broadcasts_to(shape: tuple, target_shape: tuple) -> bool:
+    if len(shape) > len(target_shape):
+        return False
+    return all(s in (1, t) for s, t in zip(reversed(shape), reversed(target_shape)))
 
 
 def _others_require_grad(compute) -> bool:
@@ -600,9 +678,13 @@ def log_(self: Tensor) -> Tensor:
 def inplace_copy(target: Tensor, src) -> Tensor:
     """``target.copy_(src)``: src broadcast to target's shape and cast to its dtype."""
     src = as_operand(src, "copy_")
+    if not _broadcasts_to(src._data.shape, target._data.shape):
+        raise RuntimeError(
+            f"copy_: the source of shape {list(src.shape)} cannot be broadcast to the tensor's shape {list(target.shape)}"
+        )
 
     def copied(source, value):
-        return value.to(target.dtype).expand(target.shape).clone()
+        return Copy.apply(source, value)
 
     def fast(array):
         np.copyto(array, np.broadcast_to(src._data, array.shape), casting="unsafe")
@@ -617,7 +699,7 @@ def inplace_fill(target: Tensor, value) -> Tensor:
         return inplace_copy(target, value.reshape(()))
 
     def filled(source):
-        return _wrap(np.full_like(source._data, value))
+        return Fill.apply(source, value=value)
 
     def fast(array):
         array.fill(value)
@@ -627,7 +709,7 @@ def inplace_fill(target: Tensor, value) -> Tensor:
 
 __all__ = [
     "add", "sub", "rsub", "mul", "div", "true_divide", "divide", "multiply", "subtract", "pow", "neg",
-    "negative", "exp", "log", "where", "eq", "ne", "lt", "le", "gt", "ge", "less", "less_equal", "greater",
+    "negative", "positive", "exp", "log", "where", "eq", "ne", "lt", "le", "gt", "ge", "less", "less_equal", "greater",
     "greater_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
     "bitwise_or", "bitwise_xor", "bitwise_not", "equal", "allclose", "isclose", "isnan", "isinf", "isfinite",
 ]  # fmt: skip

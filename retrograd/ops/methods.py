@@ -42,6 +42,7 @@ OPERATORS = {
     "__pow__": ew.pow,
     "__rpow__": _reflected(ew.pow),
     "__neg__": ew.neg,
+    "__pos__": ew.positive,
     "__iadd__": _inplace_operator(ew.add_),
     "__isub__": _inplace_operator(ew.sub_),
     "__imul__": _inplace_operator(ew.mul_),

@@ -4,7 +4,7 @@ PyTorch's names and semantics (``Tensor``, ``autograd``, ``nn``, ``optim``,
 ``utils.data``), plus tools that make backpropagation visible.
 """
 
-from . import autograd, data, dtypes, nn, ops, optim, utils
+from . import autograd, data, diagnose, dtypes, nn, ops, optim, utils
 from .autograd.anomaly import detect_anomaly, set_detect_anomaly
 from .autograd.grad_mode import (
     enable_grad,

@@ -4,7 +4,7 @@ PyTorch's names and semantics (``Tensor``, ``autograd``, ``nn``, ``optim``,
 ``utils.data``), plus tools that make backpropagation visible.
 """
 
-from . import autograd, data, diagnose, dtypes, nn, ops, optim, utils
+from . import autograd, data, diagnose, dtypes, io, nn, ops, optim, train, utils
 from .autograd.anomaly import detect_anomaly, set_detect_anomaly
 from .autograd.grad_mode import (
     enable_grad,
@@ -60,6 +60,7 @@ from .dtypes import (
     short,
     uint8,
 )
+from .io import load, save
 from .ops.conv import avg_pool1d, conv1d, conv2d, conv_transpose1d, conv_transpose2d, max_pool1d, max_pool2d
 from .ops.elementwise import *
 from .ops.indexing import *

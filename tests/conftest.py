@@ -3,12 +3,20 @@ import pytest
 
 import retrograd as rg
 
+try:
+    import torch
+except ImportError:  # PyTorch is an optional oracle (the dev extra)
+    torch = None
+
 
 @pytest.fixture(autouse=True)
 def _seeded():
-    """Every test starts from the same random state and the default dtype."""
+    """Every test starts from the same random state and default dtypes
+    (PyTorch's default is float64 here: the oracle compares in float64)."""
     rg.manual_seed(0)
     np.random.seed(0)
     rg.set_default_dtype(rg.float32)
+    if torch is not None:
+        torch.set_default_dtype(torch.float64)
     yield
     rg.set_default_dtype(rg.float32)

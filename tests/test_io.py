@@ -18,6 +18,12 @@ from retrograd import io, nn, optim
 from retrograd.optim import lr_scheduler
 
 
+@pytest.fixture(autouse=True)
+def _torch_default_float32():
+    """The interoperability tests build PyTorch models with PyTorch's own default dtype."""
+    torch.set_default_dtype(torch.float32)
+
+
 def assert_state_equal(actual, expected):
     """Same keys, and bit-identical arrays of the same dtype."""
     assert list(actual) == list(expected) or sorted(actual) == sorted(expected)

@@ -37,7 +37,7 @@ import numpy as np
 from .. import dtypes, nn, optim
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor as new_tensor
-from ..ops import pointwise, reduction
+from ..ops import reduction
 from ..tensor import Tensor
 from .render import render as _render_explanation
 
@@ -607,28 +607,10 @@ def _numbers(value, where: str, depth: int = 0):
     return _number(value, where)
 
 
-class _StandInActivation(nn.Module):
-    """Used for an activation whose module class is missing from ``retrograd.nn``."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.explain_kind = kind
-
-    def forward(self, input: Tensor) -> Tensor:
-        if self.explain_kind == "softmax":
-            return reduction.softmax(input, -1)
-        return getattr(pointwise, self.explain_kind)(input)
-
-    def _get_name(self) -> str:
-        return _CLASS_OF_KIND[self.explain_kind]
-
-
 def _activation_module(kind: str) -> nn.Module:
     if kind == "identity":
         return nn.Identity()
-    cls = getattr(nn, _CLASS_OF_KIND[kind], None)
-    if cls is None:
-        return _StandInActivation(kind)
+    cls = getattr(nn, _CLASS_OF_KIND[kind])
     return cls(dim=-1) if kind == "softmax" else cls()
 
 

@@ -217,7 +217,7 @@ def load_checkpoint(
     if optimizer is not None:
         _check_optimizer_fits(name, optimizer, contents.get("optimizer"), contents.get("optimizer_type"))
     if scheduler is not None:
-        _check_scheduler_fits(name, scheduler, contents.get("scheduler"), contents.get("scheduler_type"))
+        _check_saved_state(name, "scheduler", scheduler, contents.get("scheduler"), contents.get("scheduler_type"))
     rng = contents.get("rng") or {}
     saved_generators = rng.get("generators", {})
 
@@ -264,13 +264,19 @@ def _check_model_fits(name: str, model, saved: dict | None, strict: bool) -> Non
         )
 
 
-def _check_optimizer_fits(name: str, optimizer, saved: dict | None, saved_type: str | None) -> None:
+def _check_saved_state(name: str, kind: str, target, saved: dict | None, saved_type: str | None) -> None:
+    """The checkpoint must hold a state of this ``kind`` ("optimizer", "scheduler"),
+    saved from an object of ``target``'s class when it recorded the class."""
     if saved is None:
-        raise CheckpointMismatchError(f"load_checkpoint: {name!r} holds no optimizer state")
-    if saved_type is not None and saved_type != type(optimizer).__name__:
+        raise CheckpointMismatchError(f"load_checkpoint: {name!r} holds no {kind} state")
+    if saved_type is not None and saved_type != type(target).__name__:
         raise CheckpointMismatchError(
-            f"load_checkpoint: {name!r} holds the state of a {saved_type} optimizer, not of a {type(optimizer).__name__}"
+            f"load_checkpoint: {name!r} holds the state of a {saved_type} {kind}, not of a {type(target).__name__}"
         )
+
+
+def _check_optimizer_fits(name: str, optimizer, saved: dict | None, saved_type: str | None) -> None:
+    _check_saved_state(name, "optimizer", optimizer, saved, saved_type)
     saved_sizes = [len(group["params"]) for group in saved["param_groups"]]
     sizes = [len(group["params"]) for group in optimizer.param_groups]
     if saved_sizes != sizes:
@@ -287,15 +293,6 @@ def _check_optimizer_fits(name: str, optimizer, saved: dict | None, saved_type: 
                     f"load_checkpoint: {name!r} has optimizer buffer {buffer_name!r} of shape {list(value.shape)} "
                     f"for a parameter of shape {list(param.shape)}"
                 )
-
-
-def _check_scheduler_fits(name: str, scheduler, saved: dict | None, saved_type: str | None) -> None:
-    if saved is None:
-        raise CheckpointMismatchError(f"load_checkpoint: {name!r} holds no scheduler state")
-    if saved_type is not None and saved_type != type(scheduler).__name__:
-        raise CheckpointMismatchError(
-            f"load_checkpoint: {name!r} holds the state of a {saved_type} scheduler, not of a {type(scheduler).__name__}"
-        )
 
 
 # ------------------------------------------------------------------ JSON with tensors

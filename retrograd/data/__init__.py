@@ -10,19 +10,8 @@ loaders for common datasets.
 from ..utils.data import *  # noqa: F403
 from ..utils.data import __all__ as _utils_data_all
 from . import files, idx, transforms
-from .datasets import (
-    MNIST,
-    FashionMNIST,
-    load_digits,
-    load_fashion_mnist,
-    load_mnist,
-    load_mnist1d,
-    make_blobs,
-    make_circles,
-    make_moons,
-    make_spiral,
-    make_xor,
-)
+from .datasets import *  # noqa: F403
+from .datasets import __all__ as _datasets_all
 from .idx import IDXError, read_idx
 from .wrappers import ArrayDataset, TransformDataset
 
@@ -35,15 +24,5 @@ __all__ = [
     "TransformDataset",
     "IDXError",
     "read_idx",
-    "MNIST",
-    "FashionMNIST",
-    "load_mnist",
-    "load_fashion_mnist",
-    "load_digits",
-    "load_mnist1d",
-    "make_moons",
-    "make_circles",
-    "make_xor",
-    "make_spiral",
-    "make_blobs",
+    *_datasets_all,
 ]

@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -95,9 +96,9 @@ def graph_nodes(tensor: Tensor) -> list[GraphNode]:
     return order
 
 
-# --------------------------------------------------------------------------- gradient norms
-class GradientWatch:
-    """Returned by ``watch_gradients``: ``remove()`` (or leaving a ``with`` block) takes the hooks out."""
+# --------------------------------------------------------------------------- hook handles
+class _HookHandles:
+    """Hook handles removed together by ``remove()``, or on leaving a ``with`` block."""
 
     def __init__(self, handles: list) -> None:
         self._handles = handles
@@ -107,11 +108,16 @@ class GradientWatch:
             handle.remove()
         self._handles = []
 
-    def __enter__(self) -> GradientWatch:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.remove()
+
+
+# --------------------------------------------------------------------------- gradient norms
+class GradientWatch(_HookHandles):
+    """Returned by ``watch_gradients``: ``remove()`` (or leaving a ``with`` block) takes the hooks out."""
 
 
 def _norm(array: np.ndarray) -> float:
@@ -155,22 +161,8 @@ def _gradient_norm(entry: GraphNode) -> float | None:
 
 
 # --------------------------------------------------------------------------- module boxes
-class ModuleRecording:
+class ModuleRecording(_HookHandles):
     """Returned by ``record_modules``: ``remove()`` (or leaving a ``with`` block) stops recording."""
-
-    def __init__(self, handles: list) -> None:
-        self._handles = handles
-
-    def remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
-
-    def __enter__(self) -> ModuleRecording:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.remove()
 
 
 def _tensors_in(value) -> list[Tensor]:

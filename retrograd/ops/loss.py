@@ -109,8 +109,10 @@ def _float_operands(op: str, input, target) -> tuple[Tensor, Tensor]:
     return a, b
 
 
-def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:
-    """PyTorch's warning for the regression losses, whose operands silently broadcast."""
+def _regression_operands(op: str, input, target) -> tuple[Tensor, Tensor]:
+    """The floating operands of a regression loss, with PyTorch's warning when
+    their shapes differ (they then broadcast, silently in the arithmetic)."""
+    input, target = _float_operands(op, input, target)
     if input._data.shape != target._data.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
@@ -118,6 +120,7 @@ def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:
             "Please ensure they have the same size.",
             stacklevel=3,
         )
+    return input, target
 
 
 def _check_same_size(op: str, input: Tensor, target: Tensor, message: str) -> None:
@@ -165,8 +168,7 @@ def mse_loss(
 ) -> Tensor:
     """Squared error ``(input - target) ** 2``, reduced; ``target`` broadcasts (with a warning)."""
     reduction = _reduction_arg("mse_loss", size_average, reduce, reduction)
-    input, target = _float_operands("mse_loss", input, target)
-    _warn_if_broadcast(input, target)
+    input, target = _regression_operands("mse_loss", input, target)
     difference = input - target
     return _weighted_regression("mse_loss", difference * difference, input, weight, reduction, True)
 
@@ -181,8 +183,7 @@ def l1_loss(
 ) -> Tensor:
     """Absolute error ``|input - target|``, reduced; the gradient where they are equal is 0."""
     reduction = _reduction_arg("l1_loss", size_average, reduce, reduction)
-    input, target = _float_operands("l1_loss", input, target)
-    _warn_if_broadcast(input, target)
+    input, target = _regression_operands("l1_loss", input, target)
     return _weighted_regression("l1_loss", (input - target).abs(), input, weight, reduction, True)
 
 
@@ -200,8 +201,7 @@ def huber_loss(
     """``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)``, with d = input - target."""
     reduction = _reduction_arg("huber_loss", None, None, reduction)
     _check_positive_number("huber_loss", "delta", delta, allow_zero=False)
-    input, target = _float_operands("huber_loss", input, target)
-    _warn_if_broadcast(input, target)
+    input, target = _regression_operands("huber_loss", input, target)
     difference = input - target
     size = difference.abs()
     loss = ew.where(size._data < delta, difference * difference * 0.5, (size - 0.5 * delta) * delta)
@@ -219,8 +219,7 @@ def smooth_l1_loss(
     """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta``; ``beta=0`` is ``l1_loss``."""
     reduction = _reduction_arg("smooth_l1_loss", size_average, reduce, reduction)
     _check_positive_number("smooth_l1_loss", "beta", beta, allow_zero=True)
-    input, target = _float_operands("smooth_l1_loss", input, target)
-    _warn_if_broadcast(input, target)
+    input, target = _regression_operands("smooth_l1_loss", input, target)
     difference = input - target
     size = difference.abs()
     if beta == 0:
@@ -265,6 +264,12 @@ class _ClassTargets:
             self.target_weight = class_weight[self.indices[:, 0]] * self.valid
         self.total_weight = self.target_weight.sum(dtype=dtype)
 
+    def weighted_nll(self, log_probs: np.ndarray) -> np.ndarray:
+        """``-target_weight * log_probs[n, t]`` (N, d1, ...): each sample's
+        negated log-probability of its target class, weighted (0 where ignored)."""
+        picked = np.take_along_axis(log_probs, self.indices, axis=1)[:, 0]
+        return -(picked * self.target_weight)
+
     def class_weight_along(self, ndim: int) -> np.ndarray | None:
         """The class weights shaped (1, C, 1, ...) to broadcast against an (N, C, ...) array."""
         if self.class_weight is None:
@@ -277,6 +282,15 @@ class _ClassTargets:
         out = np.zeros(shape, dtype=dtype)
         np.put_along_axis(out, self.indices, (scale * self.target_weight)[:, None].astype(dtype), axis=1)
         return out
+
+
+def _check_class_weight(op: str, weight, n_classes: int) -> None:
+    _require_tensor(weight, op, "weight")
+    if weight._data.shape != (n_classes,):
+        raise RuntimeError(
+            f"{op}: weight tensor should be defined either for all {n_classes} classes or no classes "
+            f"but got weight tensor of shape: {list(weight.shape)}"
+        )
 
 
 def _class_targets(op: str, input: Tensor, target, weight, ignore_index: int) -> _ClassTargets:
@@ -292,12 +306,7 @@ def _class_targets(op: str, input: Tensor, target, weight, ignore_index: int) ->
     dtype = input._data.dtype
     class_weight = None
     if weight is not None:
-        _require_tensor(weight, op, "weight")
-        if weight._data.shape != (n_classes,):
-            raise RuntimeError(
-                f"{op}: weight tensor should be defined either for all {n_classes} classes or no classes "
-                f"but got weight tensor of shape: {list(weight.shape)}"
-            )
+        _check_class_weight(op, weight, n_classes)
         if weight._data.dtype != dtype:
             raise RuntimeError(f"{op}: expected weight of dtype {dtype} (the input's dtype), got {weight.dtype}")
         if weight._requires_grad and GradMode.enabled:
@@ -379,8 +388,7 @@ class NllLoss(Op):
     def forward(self, log_probs, targets, reduction):
         self.reduction = reduction
         self.saved = targets
-        picked = np.take_along_axis(log_probs, targets.indices, axis=1)[:, 0]
-        loss = -(picked * targets.target_weight)
+        loss = targets.weighted_nll(log_probs)
         return _reduce_class_loss(loss.astype(log_probs.dtype, copy=False), targets, reduction)
 
     def backward(self, grad):
@@ -414,8 +422,7 @@ class CrossEntropy(Op):
         self.reduction = reduction
         log_probs = _log_softmax_array(logits, axis=1)
         self.saved = (targets, log_probs)
-        picked = np.take_along_axis(log_probs, targets.indices, axis=1)[:, 0]
-        loss = -(picked * targets.target_weight)
+        loss = targets.weighted_nll(log_probs)
         if label_smoothing > 0:
             class_weight = targets.class_weight_along(logits.ndim)
             weighted = log_probs if class_weight is None else log_probs * class_weight
@@ -473,6 +480,17 @@ def _require_floating_input(op: str, input) -> Tensor:
     return input
 
 
+def _class_index_loss(
+    op: str, fused: type[Op], input: Tensor, target, weight, ignore_index, reduction: str, **settings
+) -> Tensor:
+    """Run ``fused`` (``NllLoss`` or ``CrossEntropy``) on the input as (N, C, d1, ...)
+    and checked targets; an unbatched input's 'none' loss comes back 0-d."""
+    batched, target, unbatched = _batched_class_input(op, input, target)
+    targets = _class_targets(op, batched, target, weight, int(ignore_index))
+    loss = fused.apply(batched, targets=targets, reduction=reduction, **settings)
+    return loss.reshape(()) if unbatched and reduction == "none" else loss
+
+
 def nll_loss(
     input: Tensor,
     target: Tensor,
@@ -486,10 +504,7 @@ def nll_loss(
     (N, C, d1, ...) for class indices ``target`` (), (N) or (N, d1, ...)."""
     reduction = _reduction_arg("nll_loss", size_average, reduce, reduction)
     _require_floating_input("nll_loss", input)
-    batched, target, unbatched = _batched_class_input("nll_loss", input, target)
-    targets = _class_targets("nll_loss", batched, target, weight, int(ignore_index))
-    loss = NllLoss.apply(batched, targets=targets, reduction=reduction)
-    return loss.reshape(()) if unbatched and reduction == "none" else loss
+    return _class_index_loss("nll_loss", NllLoss, input, target, weight, ignore_index, reduction)
 
 
 def cross_entropy(
@@ -510,16 +525,16 @@ def cross_entropy(
     rescales each class, targets equal to ``ignore_index`` contribute nothing,
     and ``label_smoothing`` mixes the target with the uniform distribution.
     """
-    reduction = _reduction_arg("cross_entropy", size_average, reduce, reduction)
-    _check_label_smoothing("cross_entropy", label_smoothing)
-    _require_floating_input("cross_entropy", input)
-    _require_tensor(target, "cross_entropy", "target")
+    op = "cross_entropy"
+    reduction = _reduction_arg(op, size_average, reduce, reduction)
+    _check_label_smoothing(op, label_smoothing)
+    _require_floating_input(op, input)
+    _require_tensor(target, op, "target")
     if target._data.shape == input._data.shape:
         return _cross_entropy_with_probabilities(input, target, weight, ignore_index, reduction, label_smoothing)
-    batched, target, unbatched = _batched_class_input("cross_entropy", input, target)
-    targets = _class_targets("cross_entropy", batched, target, weight, int(ignore_index))
-    loss = CrossEntropy.apply(batched, targets=targets, label_smoothing=float(label_smoothing), reduction=reduction)
-    return loss.reshape(()) if unbatched and reduction == "none" else loss
+    return _class_index_loss(
+        op, CrossEntropy, input, target, weight, ignore_index, reduction, label_smoothing=float(label_smoothing)
+    )
 
 
 def _cross_entropy_with_probabilities(
@@ -543,12 +558,7 @@ def _cross_entropy_with_probabilities(
         target = target * (1 - label_smoothing) + label_smoothing / n_classes
     terms = log_softmax(input, class_dim) * target
     if weight is not None:
-        _require_tensor(weight, op, "weight")
-        if weight._data.shape != (n_classes,):
-            raise RuntimeError(
-                f"{op}: weight tensor should be defined either for all {n_classes} classes or no classes "
-                f"but got weight tensor of shape: {list(weight.shape)}"
-            )
+        _check_class_weight(op, weight, n_classes)
         terms = terms * weight.reshape((n_classes,) + (1,) * (input._data.ndim - class_dim - 1))
     if reduction == "none":
         return -terms.sum(class_dim)

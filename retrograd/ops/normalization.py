@@ -559,6 +559,20 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     return _feature_dropout(input, p, training, inplace, batched=ndim == 3)
 
 
+def _warn_unexpected_rank(ndim: int, spatial_dims: int) -> None:
+    """PyTorch's deprecation warning for ``dropout2d``/``dropout3d`` given an
+    input of neither (C, *spatial) nor (N, C, *spatial) rank."""
+    op = f"dropout{spatial_dims}d"
+    warnings.warn(
+        f"{op}: Received a {ndim}-D input to {op}, which is deprecated and will result in an "
+        "error in a future release. To retain the behavior and silence this warning, please use dropout "
+        f"instead. Note that {op} exists to provide channel-wise dropout on inputs with {spatial_dims} spatial "
+        "dimensions, a channel dimension, and an optional batch dimension "
+        f"(i.e. {spatial_dims + 1}D or {spatial_dims + 2}D inputs).",
+        stacklevel=3,
+    )
+
+
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of ``(N, C, H, W)`` input with probability ``p``,
     scaling the rest by ``1 / (1 - p)``, while training. As in PyTorch, a 3D
@@ -567,13 +581,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     _require_input(input, "dropout2d")
     ndim = input._data.ndim
     if ndim not in (3, 4):
-        warnings.warn(
-            f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in an "
-            "error in a future release. To retain the behavior and silence this warning, please use dropout "
-            "instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial "
-            "dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
-            stacklevel=2,
-        )
+        _warn_unexpected_rank(ndim, spatial_dims=2)
     if ndim == 3:
         warnings.warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
@@ -595,13 +603,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     _require_input(input, "dropout3d")
     ndim = input._data.ndim
     if ndim not in (4, 5):
-        warnings.warn(
-            f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated and will result in an "
-            "error in a future release. To retain the behavior and silence this warning, please use dropout "
-            "instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 spatial "
-            "dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
-            stacklevel=2,
-        )
+        _warn_unexpected_rank(ndim, spatial_dims=3)
     if ndim < 1:
         raise RuntimeError("dropout3d: expected an input with at least 1 dimension, got a 0-d tensor")
     return _feature_dropout(input, p, training, inplace, batched=ndim == 5)

@@ -60,13 +60,21 @@ def _as_array(value: Any, name: str, caller: str) -> np.ndarray:
         raise TypeError(f"{caller}: {name} must be a Tensor or array-like, got {type(value).__name__}") from error
 
 
-def _predicted_labels(preds: Any, threshold: float, caller: str) -> np.ndarray:
-    """Class labels ``(N,)`` from scores, binary scores or labels (see the module docstring)."""
-    array = _as_array(preds, "preds", caller)
+def _rows_as_labels(value: Any, name: str, caller: str) -> np.ndarray:
+    """``value`` as an array, with rows ``(N, C)`` (scores, one-hot or
+    probabilities) turned into their argmax labels ``(N,)`` and a column
+    ``(N, 1)`` into ``(N,)``; any other shape is left for the caller to check."""
+    array = _as_array(value, name, caller)
     if array.ndim == 2 and array.shape[1] > 1:
         return array.argmax(axis=1)
     if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
+        return array[:, 0]
+    return array
+
+
+def _predicted_labels(preds: Any, threshold: float, caller: str) -> np.ndarray:
+    """Class labels ``(N,)`` from scores, binary scores or labels (see the module docstring)."""
+    array = _rows_as_labels(preds, "preds", caller)
     if array.ndim != 1:
         raise ValueError(
             f"{caller}: preds must be scores of shape (N, C), binary scores (N,) or (N, 1), or labels (N,); "
@@ -81,11 +89,7 @@ def _predicted_labels(preds: Any, threshold: float, caller: str) -> np.ndarray:
 
 def _target_labels(target: Any, caller: str) -> np.ndarray:
     """Class labels ``(N,)`` from labels or one-hot / probability rows."""
-    array = _as_array(target, "target", caller)
-    if array.ndim == 2 and array.shape[1] > 1:
-        return array.argmax(axis=1)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
+    array = _rows_as_labels(target, "target", caller)
     if array.ndim != 1:
         raise ValueError(
             f"{caller}: target must be class labels (N,) or one-hot rows (N, C); got shape {tuple(array.shape)}"

@@ -88,10 +88,7 @@ class _ConvNd(Module):
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight = Parameter(creation.empty(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(creation.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.register_parameter("bias", Parameter(creation.empty(out_channels, dtype=dtype)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -119,10 +116,8 @@ class _ConvNd(Module):
         return text
 
 
-class Conv1d(_ConvNd):
-    """1-D convolution over (N, C_in, L) or (C_in, L) inputs."""
-
-    _spatial = 1
+class _StandardConvNd(_ConvNd):
+    """A convolution that is not transposed: the constructor ``Conv1d`` and ``Conv2d`` share."""
 
     def __init__(
         self,
@@ -145,51 +140,28 @@ class Conv1d(_ConvNd):
             stride,
             padding,
             dilation,
-            False,
-            0,
-            groups,
-            bias,
-            padding_mode,
-            dtype,
+            transposed=False,
+            output_padding=0,
+            groups=groups,
+            bias=bias,
+            padding_mode=padding_mode,
+            dtype=dtype,
         )
+
+
+class Conv1d(_StandardConvNd):
+    """1-D convolution over (N, C_in, L) or (C_in, L) inputs."""
+
+    _spatial = 1
 
     def forward(self, input: Tensor) -> Tensor:
         return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_StandardConvNd):
     """2-D convolution over (N, C_in, H, W) or (C_in, H, W) inputs."""
 
     _spatial = 2
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            False,
-            0,
-            groups,
-            bias,
-            padding_mode,
-            dtype,
-        )
 
     def forward(self, input: Tensor) -> Tensor:
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
@@ -230,12 +202,12 @@ class ConvTranspose2d(_ConvNd):
             stride,
             padding,
             dilation,
-            True,
-            output_padding,
-            groups,
-            bias,
-            padding_mode,
-            dtype,
+            transposed=True,
+            output_padding=output_padding,
+            groups=groups,
+            bias=bias,
+            padding_mode=padding_mode,
+            dtype=dtype,
         )
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:

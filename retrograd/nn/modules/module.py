@@ -256,12 +256,17 @@ class Module:
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return module
 
-    def get_parameter(self, target: str) -> Parameter:
-        """The parameter at a dotted path such as ``"encoder.0.weight"``."""
+    def _owner_of(self, target: str) -> tuple[Module, str]:
+        """The submodule holding the attribute at a dotted path, and the attribute's name."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if not hasattr(module, name):
             raise AttributeError(module._get_name() + " has no attribute `" + name + "`")
+        return module, name
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path such as ``"encoder.0.weight"``."""
+        module, name = self._owner_of(target)
         param = getattr(module, name)
         if not isinstance(param, Parameter):
             raise AttributeError("`" + name + "` is not an nn.Parameter")
@@ -269,10 +274,7 @@ class Module:
 
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at a dotted path such as ``"norm.running_mean"``."""
-        module_path, _, name = target.rpartition(".")
-        module = self.get_submodule(module_path)
-        if not hasattr(module, name):
-            raise AttributeError(module._get_name() + " has no attribute `" + name + "`")
+        module, name = self._owner_of(target)
         if name not in module._buffers:
             raise AttributeError("`" + name + "` is not a buffer")
         return getattr(module, name)
@@ -688,12 +690,7 @@ class Module:
 
             for hook_id, hook in list(self._forward_hooks.items()):
                 called.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
-                    hook_result = hook(self, args, kwargs, result)
-                else:
-                    hook_result = hook(self, args, result)
-                if hook_result is not None:
-                    result = hook_result
+                result = self._run_forward_hook(hook_id, hook, args, kwargs, result)
 
             if backward_hooks is not None:
                 result = backward_hooks.setup_outputs(result)
@@ -703,12 +700,7 @@ class Module:
                 if hook_id not in self._forward_hooks_always_called or hook_id in called:
                     continue
                 try:
-                    if hook_id in self._forward_hooks_with_kwargs:
-                        hook_result = hook(self, args, kwargs, result)
-                    else:
-                        hook_result = hook(self, args, result)
-                    if hook_result is not None:
-                        result = hook_result
+                    result = self._run_forward_hook(hook_id, hook, args, kwargs, result)
                 except Exception as error:
                     warnings.warn(
                         "module forward hook with ``always_call=True`` raised an exception that was silenced "
@@ -716,6 +708,14 @@ class Module:
                         stacklevel=2,
                     )
             raise
+
+    def _run_forward_hook(self, hook_id: int, hook: Callable, args: tuple, kwargs: dict, result):
+        """Call one forward hook; the output is what it returns, or ``result`` if that is None."""
+        if hook_id in self._forward_hooks_with_kwargs:
+            hook_result = hook(self, args, kwargs, result)
+        else:
+            hook_result = hook(self, args, result)
+        return result if hook_result is None else hook_result
 
     # -------------------------------------------------------------------- repr
     def _get_name(self) -> str:

@@ -154,11 +154,14 @@ class RNNBase(Module):
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.size(-1)}"
             )
 
-    def get_expected_hidden_size(self, input: Tensor, batch_sizes=None) -> tuple[int, int, int]:
+    def _state_shape(self, input: Tensor, size: int) -> tuple[int, int, int]:
+        """``(D * num_layers, N, size)``: the shape of a state for the batched ``input``."""
         mini_batch = input.size(0) if self.batch_first else input.size(1)
         num_directions = 2 if self.bidirectional else 1
-        output_size = self.proj_size if self.proj_size > 0 else self.hidden_size
-        return (self.num_layers * num_directions, mini_batch, output_size)
+        return (self.num_layers * num_directions, mini_batch, size)
+
+    def get_expected_hidden_size(self, input: Tensor, batch_sizes=None) -> tuple[int, int, int]:
+        return self._state_shape(input, self.proj_size if self.proj_size > 0 else self.hidden_size)
 
     def check_hidden_size(
         self, hx: Tensor, expected_hidden_size: tuple, msg: str = "Expected hidden size {}, got {}"
@@ -186,9 +189,7 @@ class RNNBase(Module):
         return input.unsqueeze(0 if self.batch_first else 1), False
 
     def _zero_state(self, input: Tensor, size: int) -> Tensor:
-        num_directions = 2 if self.bidirectional else 1
-        batch = input.size(0) if self.batch_first else input.size(1)
-        return _wrap(np.zeros((self.num_layers * num_directions, batch, size), dtype=input.dtype))
+        return _wrap(np.zeros(self._state_shape(input, size), dtype=input.dtype))
 
     # ------------------------------------------------------------------ loop
     def _run(self, input: Tensor, states: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
@@ -413,9 +414,7 @@ class LSTM(RNNBase):
         )
 
     def get_expected_cell_size(self, input: Tensor, batch_sizes=None) -> tuple[int, int, int]:
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
-        num_directions = 2 if self.bidirectional else 1
-        return (self.num_layers * num_directions, mini_batch, self.hidden_size)
+        return self._state_shape(input, self.hidden_size)
 
     def check_forward_args(self, input: Tensor, hidden: tuple, batch_sizes=None) -> None:
         self.check_input(input, batch_sizes)

@@ -5,8 +5,16 @@
   engine's own values, as terminal text, Markdown or an HTML page.
 - ``draw_graph``: the backward graph of a computation as Graphviz DOT, SVG or
   PNG, with op names, shapes and gradient norms.
+- ``GradientFlowMonitor`` / ``GradientFlowCallback``: per-layer gradient and
+  weight norms, update ratios, dead and saturated units over training, with
+  vanishing/exploding-gradient detection and advice in plain words.
+- ``detect_anomaly`` (also ``retrograd.detect_anomaly``): names the op and the
+  line of user code that first produced a NaN or Inf.
 """
 
+from ..autograd.anomaly import detect_anomaly
+from ..autograd.gradcheck import gradcheck, gradgradcheck
+from .advice import Finding, FlowRecord, Thresholds, find_problems
 from .explain import (
     EXAMPLES,
     ExplainConfigError,
@@ -17,6 +25,7 @@ from .explain import (
     main_explain,
     run_explain,
 )
+from .gradient_flow import GradientFlowCallback, GradientFlowMonitor
 from .graph import draw_graph, record_modules, watch_gradients
 from .render import render, render_html, render_markdown, render_text
 
@@ -24,10 +33,19 @@ __all__ = [
     "EXAMPLES",
     "ExplainConfigError",
     "Explanation",
+    "Finding",
+    "FlowRecord",
+    "GradientFlowCallback",
+    "GradientFlowMonitor",
+    "Thresholds",
     "build_from_config",
+    "detect_anomaly",
     "draw_graph",
     "explain",
     "explain_config",
+    "find_problems",
+    "gradcheck",
+    "gradgradcheck",
     "main_explain",
     "record_modules",
     "render",

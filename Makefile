@@ -43,6 +43,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/overhead.py
+	$(PY) bench/train_step.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..tensor import Tensor
+from . import accelerated
 from .optimizer import (
     Optimizer,
     ParamsT,
@@ -135,43 +136,102 @@ def adam(
     maximize: bool,
     decoupled_weight_decay: bool = False,
 ) -> None:
-    """One Adam step over ``params`` in place, updating the moment buffers and step counters."""
+    """One Adam step over ``params`` in place, updating the moment buffers and step counters.
+
+    Each parameter is updated in one compiled pass when the optional Numba
+    accelerator is available (see ``optim.accelerated``), else by NumPy
+    expressions; both give the same bits."""
+    kernel = accelerated.adam_kernel()
     for i, param in enumerate(params):
         p = param._data
         step = increment_step(state_steps[i])
-
-        if weight_decay != 0 and decoupled_weight_decay:
-            np.multiply(p, 1 - lr * weight_decay, out=p)
-            grad = effective_grad(p, grads[i]._data, 0, maximize)
-        else:
-            grad = effective_grad(p, grads[i]._data, weight_decay, maximize)
-
-        exp_avg = exp_avgs[i]._data
-        exp_avg_sq = exp_avg_sqs[i]._data
-        work = np.empty_like(p)  # the one scratch array of this step
-
-        lerp_(exp_avg, grad, 1 - beta1, work)
-        np.multiply(grad, grad, out=work)
-        np.multiply(work, 1 - beta2, out=work)
-        np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-        np.add(exp_avg_sq, work, out=exp_avg_sq)
-
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
         step_size = lr / bias_correction1
         bias_correction2_sqrt = bias_correction2**0.5
+        grad = grads[i]._data
+        exp_avg = exp_avgs[i]._data
+        exp_avg_sq = exp_avg_sqs[i]._data
+        max_exp_avg_sq = max_exp_avg_sqs[i]._data if amsgrad else None
 
-        if amsgrad:
-            second_moment = max_exp_avg_sqs[i]._data
-            np.maximum(second_moment, exp_avg_sq, out=second_moment)
+        if kernel is not None and accelerated.fits(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq):
+            kernel(
+                p,
+                grad,
+                exp_avg,
+                exp_avg_sq,
+                max_exp_avg_sq,
+                lr=lr,
+                beta1=beta1,
+                beta2=beta2,
+                eps=eps,
+                weight_decay=weight_decay,
+                decoupled_weight_decay=decoupled_weight_decay,
+                maximize=maximize,
+                step_size=step_size,
+                bias_correction2_sqrt=bias_correction2_sqrt,
+            )
         else:
-            second_moment = exp_avg_sq
-        denom = work
-        np.sqrt(second_moment, out=denom)
-        np.divide(denom, bias_correction2_sqrt, out=denom)
-        np.add(denom, eps, out=denom)
-
-        update = np.divide(exp_avg, denom, out=work)
-        np.multiply(update, step_size, out=update)
-        np.subtract(p, update, out=p)
+            _adam_numpy(
+                p,
+                grad,
+                exp_avg,
+                exp_avg_sq,
+                max_exp_avg_sq,
+                lr=lr,
+                beta1=beta1,
+                beta2=beta2,
+                eps=eps,
+                weight_decay=weight_decay,
+                decoupled_weight_decay=decoupled_weight_decay,
+                maximize=maximize,
+                step_size=step_size,
+                bias_correction2_sqrt=bias_correction2_sqrt,
+            )
         param._version += 1
+
+
+def _adam_numpy(
+    p: np.ndarray,
+    grad: np.ndarray,
+    exp_avg: np.ndarray,
+    exp_avg_sq: np.ndarray,
+    max_exp_avg_sq: np.ndarray | None,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+    step_size: float,
+    bias_correction2_sqrt: float,
+) -> None:
+    """One Adam step of one parameter array in place, as NumPy expressions with one scratch array."""
+    if weight_decay != 0 and decoupled_weight_decay:
+        np.multiply(p, 1 - lr * weight_decay, out=p)
+        grad = effective_grad(p, grad, 0, maximize)
+    else:
+        grad = effective_grad(p, grad, weight_decay, maximize)
+
+    work = np.empty_like(p)  # the one scratch array of this step
+    lerp_(exp_avg, grad, 1 - beta1, work)
+    np.multiply(grad, grad, out=work)
+    np.multiply(work, 1 - beta2, out=work)
+    np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
+    np.add(exp_avg_sq, work, out=exp_avg_sq)
+
+    if max_exp_avg_sq is not None:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        second_moment = max_exp_avg_sq
+    else:
+        second_moment = exp_avg_sq
+    denom = work
+    np.sqrt(second_moment, out=denom)
+    np.divide(denom, bias_correction2_sqrt, out=denom)
+    np.add(denom, eps, out=denom)
+
+    update = np.divide(exp_avg, denom, out=work)
+    np.multiply(update, step_size, out=update)
+    np.subtract(p, update, out=p)

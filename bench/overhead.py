@@ -17,6 +17,7 @@ above 1 means retrograd is faster).
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import time
@@ -46,8 +47,8 @@ def make_mlp(lib, seed: int = 0):
     rng = np.random.default_rng(seed)
     sizes = [32, 64, 64, 10]
     params = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        weight = rng.uniform(-1, 1, (fan_in, fan_out)).astype(np.float32) / np.sqrt(fan_in)
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        weight = (rng.uniform(-1, 1, (fan_in, fan_out)) / np.sqrt(fan_in)).astype(np.float32)
         params.append(lib.tensor(weight, requires_grad=True))
         params.append(lib.tensor(np.zeros(fan_out, np.float32), requires_grad=True))
     x = lib.tensor(rng.standard_normal((16, 32)).astype(np.float32))
@@ -66,6 +67,10 @@ def mlp_step(lib, state) -> None:
     loss.backward()
     for p in params:
         p.grad = None
+
+
+def _bound(step, lib, state):
+    return lambda: step(lib, state)
 
 
 def median_seconds(fn, seconds: float) -> float:
@@ -90,13 +95,15 @@ def main() -> None:
     if torch is not None:
         torch.set_num_threads(args.threads)
         libs.append(("pytorch", torch))
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, threads {args.threads}")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, threads {args.threads}"
+    )
 
     workloads = {
-        "chain forward (us/op)": (lambda lib: (lambda: chain(lib, False)), CHAIN_LENGTH),
-        "chain fwd+bwd (us/op)": (lambda lib: (lambda: chain(lib, True)), CHAIN_LENGTH),
-        "mlp fwd+bwd (us/step)": (lambda lib: (lambda s=make_mlp(lib): mlp_step(lib, s)), 1),
+        "chain forward (us/op)": (lambda lib: lambda: chain(lib, False), CHAIN_LENGTH),
+        "chain fwd+bwd (us/op)": (lambda lib: lambda: chain(lib, True), CHAIN_LENGTH),
+        "mlp fwd+bwd (us/step)": (lambda lib: _bound(mlp_step, lib, make_mlp(lib)), 1),
     }
     print(f"{'workload':<24}{'retrograd':>12}{'pytorch':>12}{'ratio':>8}")
     for name, (make, ops) in workloads.items():

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import anomaly
+from . import anomaly, function
 from .function import Node
 from .grad_mode import GradMode
 
@@ -79,15 +79,11 @@ def _as_tuple(x) -> tuple:
 
 
 def _zeros_like(t):
-    from .function import _wrap  # installed by retrograd.tensor
-
-    return _wrap(np.zeros_like(t._data))
+    return function._wrap(np.zeros_like(t._data))
 
 
 def _seed_gradients(tensors, grads, caller: str) -> list:
     """The gradient each output starts with: given, or 1 for a scalar output."""
-    from . import function
-
     if grads is None:
         grads = (None,) * len(tensors)
     else:
@@ -109,7 +105,7 @@ def _seed_gradients(tensors, grads, caller: str) -> list:
                     f"{caller}: grad can be implicitly created only for scalar outputs, but output {position} "
                     f"has shape {list(t.shape)}; pass a gradient of that shape (e.g. {caller}(gradient=...))"
                 )
-            seeds.append(function._wrap(np.ones_like(t._data)))
+            seeds.append(function._wrap(np.ones(t._data.shape, t._data.dtype)))
             continue
         if not hasattr(g, "_data"):
             g = function._wrap(np.asarray(g, dtype=t._data.dtype))
@@ -171,8 +167,6 @@ def _run(outputs, seeds, retain_graph, create_graph, inputs, accumulate):
     """The walk. Returns, when ``inputs`` is given, the gradient reaching each
     input (None where none did); with ``accumulate`` it also adds them into
     ``.grad`` (of every leaf reached, or of the given inputs only)."""
-    from . import function
-
     wrap = function._wrap
     buffers: dict = {}  # node -> list of summed gradients, one per output
     leaf_grads: dict = {}  # id(leaf) -> [leaf, summed gradient]
@@ -232,7 +226,8 @@ def _run(outputs, seeds, retain_graph, create_graph, inputs, accumulate):
                 if edge is None or g is None:
                     continue
                 try:
-                    fits = g._data.shape == meta[0] and g._data.dtype == meta[1]
+                    data = g._data
+                    fits = data.shape == meta[0] and data.dtype == meta[1]
                 except AttributeError:
                     fits = False
                 if not fits:
@@ -354,8 +349,8 @@ def _accumulate_into_grad(leaf, g, create_graph, handed_out, wrap) -> None:
         if create_graph:
             leaf.grad = g
             return
-        owned = array.flags.owndata and array.flags.writeable and id(array) not in handed_out
-        if owned and array.flags.c_contiguous:
+        flags = array.flags
+        if flags.owndata and flags.writeable and flags.c_contiguous and id(array) not in handed_out:
             handed_out.add(id(array))
             leaf.grad = wrap(array)
         else:

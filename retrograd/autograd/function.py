@@ -84,8 +84,10 @@ class Node:
                 edges.append(None)
                 meta.append(None)
             else:
-                edges.append((t.grad_fn if t.grad_fn is not None else t, t._output_nr))
-                meta.append((t._data.shape, t._data.dtype))
+                grad_fn = t.grad_fn
+                edges.append((t if grad_fn is None else grad_fn, t._output_nr))
+                data = t._data
+                meta.append((data.shape, data.dtype))
         self.next_edges = tuple(edges)
         self.input_meta = tuple(meta)
         self.released = False  # True once saved values it needs to run are freed
@@ -171,23 +173,29 @@ class Op(Node):
     @classmethod
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays; record a node if any input requires grad."""
-        node = cls.__new__(cls)
+        # The hot path of every op, so it is written out flat: one and two
+        # inputs (nearly every op) skip building an argument list, and the
+        # recording decision is one pass over the inputs.
+        node = object.__new__(cls)
+        node.saved = None
         try:
-            data = node.forward(*[t._data for t in inputs], **params)
+            if len(inputs) == 1:
+                data = node.forward(inputs[0]._data, **params)
+            elif len(inputs) == 2:
+                data = node.forward(inputs[0]._data, inputs[1]._data, **params)
+            else:
+                data = node.forward(*[t._data for t in inputs], **params)
         except (ValueError, TypeError) as error:
             raise _op_error(cls, error, inputs) from None
         if type(data) is not np.ndarray:  # NumPy ufuncs turn 0-d arrays into scalars
             data = np.asarray(data)
+        recording = False
         if GradMode.enabled:
             for t in inputs:
                 if t._requires_grad:
+                    recording = True
                     break
-            else:
-                out = _wrap(data)
-                if anomaly.AnomalyMode.enabled:
-                    anomaly.check_forward(node, out)
-                return out
-        else:
+        if not recording:
             out = _wrap(data)
             if anomaly.AnomalyMode.enabled:
                 anomaly.check_forward(node, out)
@@ -195,8 +203,8 @@ class Op(Node):
         node._connect(inputs)
         if cls.save_inputs:
             node.saved_inputs_ = inputs
-            node.saved_versions = tuple(t._version for t in inputs)
-        out = _wrap(data, grad_fn=node)
+            node.saved_versions = tuple([t._version for t in inputs])
+        out = _wrap(data, node)
         if cls.save_output:
             node.output_data = data
             node.output_ref = weakref.ref(out)
@@ -209,10 +217,11 @@ class Op(Node):
         """The input Tensors, after checking none was changed in place since."""
         if self.released:
             raise RuntimeError(f"{self.name()}: " + SECOND_BACKWARD_MESSAGE)
-        for position, (tensor, version) in enumerate(zip(self.saved_inputs_, self.saved_versions, strict=True)):
+        inputs = self.saved_inputs_
+        for position, (tensor, version) in enumerate(zip(inputs, self.saved_versions, strict=True)):
             if tensor._version != version:
                 raise RuntimeError(_modified_message(tensor, f"input {position} of {self.name()}", version))
-        return self.saved_inputs_
+        return inputs
 
     def output(self):
         """The op's output as a Tensor whose grad_fn is this node (so double backward sees it)."""
@@ -230,6 +239,7 @@ class Op(Node):
         return result if type(result) is tuple else (result,)
 
     def _release(self) -> None:
+        # ``saved`` is always set by ``apply``; ops with their own ``apply`` may leave it unset.
         if self.save_inputs or self.save_output or getattr(self, "saved", None) is not None:
             self.released = True
             self.saved = None

@@ -318,8 +318,21 @@ def _float_for_scalar(t: Tensor, scalar) -> Tensor:
     return t
 
 
+# The arithmetic functions below start with a fast path for the cases that
+# need no operand conversion or dtype promotion (two tensors of one dtype, a
+# tensor and a Python int, a floating tensor and a Python float): they are
+# most of the ops a model runs, and the general handling after it costs more
+# than the arithmetic on small tensors. Both paths give the same result.
+
+
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other``, broadcasting."""
+    if alpha == 1 and isinstance(input, Tensor):
+        if isinstance(other, Tensor):
+            if input._data.dtype == other._data.dtype:
+                return Add.apply(input, other)
+        elif type(other) is int or (type(other) is float and input._data.dtype.kind == "f"):
+            return AddScalar.apply(input, scalar=other)
     input, other = python_scalar(input), python_scalar(other)
     if alpha != 1:
         other = mul(other, alpha)
@@ -335,6 +348,17 @@ def add(input, other, *, alpha=1) -> Tensor:
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other``, broadcasting."""
+    if alpha == 1:
+        if isinstance(input, Tensor):
+            if isinstance(other, Tensor):
+                if input._data.dtype == other._data.dtype:
+                    return Sub.apply(input, other)
+            elif type(other) is int or (type(other) is float and input._data.dtype.kind == "f"):
+                return AddScalar.apply(input, scalar=-other)
+        elif isinstance(other, Tensor) and (
+            type(input) is int or (type(input) is float and other._data.dtype.kind == "f")
+        ):
+            return RSubScalar.apply(other, scalar=input)
     input, other = python_scalar(input), python_scalar(other)
     if alpha != 1:
         other = mul(other, alpha)
@@ -351,6 +375,12 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 
 
 def mul(input, other) -> Tensor:
+    if isinstance(input, Tensor):
+        if isinstance(other, Tensor):
+            if input._data.dtype == other._data.dtype:
+                return Mul.apply(input, other)
+        elif type(other) is int or (type(other) is float and input._data.dtype.kind == "f"):
+            return MulScalar.apply(input, scalar=other)
     input, other = python_scalar(input), python_scalar(other)
     if is_scalar(other):
         return MulScalar.apply(_float_for_scalar(as_operand(input, "mul"), other), scalar=other)
@@ -363,6 +393,12 @@ def mul(input, other) -> Tensor:
 def div(input, other, *, rounding_mode=None) -> Tensor:
     """True division (integers give the default float dtype); ``rounding_mode``
     "trunc" or "floor" gives a non-differentiable rounded quotient."""
+    if rounding_mode is None and isinstance(input, Tensor) and input._data.dtype.kind == "f":
+        if isinstance(other, Tensor):
+            if input._data.dtype == other._data.dtype:
+                return Div.apply(input, other)
+        elif type(other) is int or type(other) is float:
+            return DivScalar.apply(input, scalar=other)
     input, other = python_scalar(input), python_scalar(other)
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
@@ -398,6 +434,10 @@ subtract = sub
 
 
 def pow(input, exponent) -> Tensor:
+    if isinstance(input, Tensor) and (
+        type(exponent) is int or (type(exponent) is float and input._data.dtype.kind == "f")
+    ):
+        return PowScalar.apply(input, exponent=exponent)
     input, exponent = python_scalar(input), python_scalar(exponent)
     if is_scalar(exponent):
         return PowScalar.apply(_float_for_scalar(as_operand(input, "pow"), exponent), exponent=exponent)

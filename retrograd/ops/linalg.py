@@ -18,7 +18,8 @@ import string
 import numpy as np
 
 from ..autograd.function import Op
-from .common import Tensor, as_operand, normalize_dim
+from ..autograd.grad_mode import GradMode
+from .common import Tensor, _wrap, as_operand, normalize_dim
 
 # PyTorch's spelling of dtypes in its error messages: C type names for matrix
 # products ("float != double"), ScalarType names for dot ("Float and Double").
@@ -118,6 +119,14 @@ class MatMul(Op):
 
     def backward(self, grad):
         a, b = self.saved_inputs
+        if not GradMode.enabled and a._data.ndim == 2 and b._data.ndim == 2:
+            # Two matrices and no graph to build (the usual layer): the two
+            # products straight in NumPy, the very ones the general path below
+            # computes, without its four intermediate nodes.
+            g = grad._data
+            grad_a = _wrap(np.matmul(g, b._data.T)) if self.next_edges[0] is not None else None
+            grad_b = _wrap(np.matmul(a._data.T, g)) if self.next_edges[1] is not None else None
+            return grad_a, grad_b
         a_vector, b_vector = a.ndim == 1, b.ndim == 1
         size = a.shape[-1]  # the contracted dimension
         # Give vectors back the dimension matmul removed: a is a 1-row matrix,
@@ -164,6 +173,18 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with PyTorch's rules: vector·vector is a dot product,
     a 1-D operand is a row (left) or column (right) whose dimension is removed,
     and more than two dimensions are batches that broadcast."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        # Two float matrices that fit (a layer's product): the checks below
+        # reduced to what this case needs.
+        a_data, b_data = input._data, other._data
+        if (
+            a_data.ndim == 2
+            and b_data.ndim == 2
+            and a_data.shape[1] == b_data.shape[0]
+            and a_data.dtype == b_data.dtype
+            and a_data.dtype.kind == "f"
+        ):
+            return MatMul.apply(input, other)
     a, b = as_operand(input, "matmul"), as_operand(other, "matmul")
     a_shape, b_shape = a._data.shape, b._data.shape
     if not a_shape or not b_shape:
@@ -365,6 +386,8 @@ class Linear(Op):
     def backward(self, grad):
         saved = self.saved_inputs
         x, weight = saved[0], saved[1]
+        if not GradMode.enabled and x._data.ndim == 2:
+            return self._plain_backward(grad, x._data, weight._data, saved)
         grad_rows = grad if grad.ndim == 2 else _as_rows(grad)
         grad_input = grad_weight = grad_bias = None
         if self.next_edges[0] is not None:
@@ -377,6 +400,18 @@ class Linear(Op):
         if len(saved) == 3 and self.next_edges[2] is not None:
             # A bias of another broadcastable shape gets the full gradient; the engine reduces it.
             grad_bias = grad_rows.sum(0) if saved[2].ndim == 1 else grad
+        return grad_input, grad_weight, grad_bias
+
+    def _plain_backward(self, grad: Tensor, x: np.ndarray, weight: np.ndarray, saved: tuple) -> tuple:
+        """``backward`` for a batch of rows when no graph is being built: the
+        same products and sum in NumPy, without intermediate nodes."""
+        g = grad._data
+        edges = self.next_edges
+        grad_input = _wrap(np.matmul(g, weight)) if edges[0] is not None else None
+        grad_weight = _wrap(np.matmul(g.T, x)) if edges[1] is not None else None
+        grad_bias = None
+        if len(saved) == 3 and edges[2] is not None:
+            grad_bias = _wrap(np.sum(g, axis=(0,))) if saved[2].ndim == 1 else grad
         return grad_input, grad_weight, grad_bias
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import random
 from ..autograd.function import Op
+from ..autograd.grad_mode import GradMode
 from . import elementwise as ew
 from .common import Tensor, _wrap, as_operand, is_scalar, result_dtype
 from .elementwise import _Compute, _floating, apply_inplace
@@ -316,10 +317,17 @@ class Tanh(Op):
 
     def backward(self, grad):
         out = self.output()
+        if not GradMode.enabled and grad._data.dtype == out._data.dtype:
+            # A plain backward (no create_graph) needs no graph of its own: the
+            # same formula in NumPy, without three intermediate tensors.
+            y = out._data
+            return _wrap(grad._data * (1.0 - y * y))
         return grad * (1.0 - out * out)
 
 
 def tanh(input: Tensor) -> Tensor:
+    if isinstance(input, Tensor) and input._data.dtype.kind == "f":  # the common case, checked inline
+        return Tanh.apply(input)
     return Tanh.apply(_float_input(input, "tanh"))
 
 
@@ -517,11 +525,17 @@ class Sigmoid(Op):
 
     def backward(self, grad):
         out = self.output()
+        if not GradMode.enabled and grad._data.dtype == out._data.dtype:
+            # As in Tanh: the same formula in NumPy when no graph is being built.
+            y = out._data
+            return _wrap(grad._data * y * (1.0 - y))
         return grad * out * (1.0 - out)
 
 
 def sigmoid(input: Tensor) -> Tensor:
     """``1 / (1 + exp(-input))``, finite and exact at both tails."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "f":  # the common case, checked inline
+        return Sigmoid.apply(input)
     return Sigmoid.apply(_float_input(input, "sigmoid"))
 
 
@@ -570,7 +584,12 @@ class Relu(Op):
         return np.maximum(a, 0)
 
     def backward(self, grad):
-        return _pass_where(~(self.output()._data <= 0), grad)
+        passes = ~(self.output()._data <= 0)
+        if not GradMode.enabled:
+            # As in Tanh: a plain backward masks the gradient in NumPy directly.
+            g = grad._data
+            return _wrap(np.where(passes, g, g.dtype.type(0)))
+        return _pass_where(passes, grad)
 
 
 def relu(input: Tensor) -> Tensor:

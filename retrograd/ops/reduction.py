@@ -26,6 +26,7 @@ from ..autograd.grad_mode import GradMode
 from .common import Tensor, _wrap, normalize_dim, normalize_dims
 from .elementwise import where
 from .pointwise import maximum, minimum
+from .shape import Expand
 
 # Named results like ``torch.return_types``: ``values, indices = x.max(0)`` or ``x.max(0).values``.
 max_result = collections.namedtuple("max", ("values", "indices"))
@@ -75,10 +76,15 @@ def _reduced_count(shape: tuple, dims: tuple | None) -> int:
 
 def _expand_back(grad: Tensor, shape: tuple, dims: tuple | None) -> Tensor:
     """A reduction's gradient (or output) broadcast back over the reduced dimensions."""
-    kept = _kept_shape(shape, dims)
-    if grad._data.shape != kept:
-        grad = grad.reshape(kept)
-    return grad.expand(shape)
+    if dims is not None:  # reduced over all dimensions, it has one element and broadcasts as it is
+        kept = _kept_shape(shape, dims)
+        if grad._data.shape != kept:
+            grad = grad.reshape(kept)
+    if grad._data.shape == shape:
+        return grad
+    # ``Expand`` directly: the shapes are compatible by construction, so
+    # ``expand``'s argument checks have nothing to catch.
+    return Expand.apply(grad, shape=shape)
 
 
 def _check_nonempty(op: str, shape: tuple, dims: tuple | None) -> None:
@@ -186,7 +192,8 @@ class Sum(Op):
         self.dims = dims
         if dtype is None and a.dtype.kind in "biu":
             dtype = dtypes.int64
-        return np.asarray(np.sum(a, axis=dims, keepdims=keepdim, dtype=dtype))
+        # ``np.add.reduce`` is what ``np.sum`` calls, without its Python wrapper.
+        return np.asarray(np.add.reduce(a, axis=dims, dtype=dtype, keepdims=keepdim))
 
     def backward(self, grad):
         return _expand_back(grad, self.input_shape, self.dims)
@@ -199,13 +206,18 @@ class Mean(Op):
         self.input_shape = a.shape
         self.dims = dims
         self.count = _reduced_count(a.shape, dims)
-        total = np.sum(a, axis=dims, keepdims=keepdim, dtype=dtype)
+        total = np.add.reduce(a, axis=dims, dtype=dtype, keepdims=keepdim)  # np.sum without its wrapper
+        if self.count:
+            return np.asarray(total / self.count)
         with np.errstate(divide="ignore", invalid="ignore"):  # an empty slice's mean is NaN
             return np.asarray(total / self.count)
 
     def backward(self, grad):
-        grad = _expand_back(grad, self.input_shape, self.dims)
-        return grad / self.count if self.count else grad
+        # Dividing before expanding gives the same values with one division
+        # per output element instead of one per input element.
+        if self.count:
+            grad = grad / self.count
+        return _expand_back(grad, self.input_shape, self.dims)
 
 
 class NanSum(Op):
@@ -252,6 +264,10 @@ class SumToSize(Op):
     def forward(self, a, shape):
         self.input_shape = a.shape
         lead = a.ndim - len(shape)
+        if lead and a.shape[lead:] == shape:
+            # Only leading dimensions were added by broadcasting (a bias): one
+            # reduction, no reshape (the same sum ``np.sum`` computes).
+            return np.add.reduce(a, axis=tuple(range(lead)))
         axes = tuple(range(lead)) + tuple(
             lead + i for i, size in enumerate(shape) if size == 1 and a.shape[lead + i] != 1
         )
@@ -297,7 +313,7 @@ def sum_to_size(input: Tensor, *size) -> Tensor:
     """Sum ``input`` down to ``size``, which it must be broadcastable from."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    size = tuple(int(s) for s in size)
+    size = tuple(map(int, size))
     if input._data.shape == size:
         return input
     return SumToSize.apply(input, shape=size)

@@ -7,11 +7,13 @@ recording the node, walking the graph), not by arithmetic. Two workloads:
   backward: microseconds per op, forward and forward+backward;
 - mlp: a 32-64-64-10 tanh MLP on a batch of 16, forward + backward.
 
-Frameworks alternate within the run, each timing is the median of many
-repetitions, and the table reports the ratio (PyTorch time / retrograd time:
-above 1 means retrograd is faster).
+Frameworks alternate within the run (``--rounds`` times, keeping each one's
+best median), each timing is the median of many repetitions, and the table
+reports the ratio (PyTorch time / retrograd time: above 1 means retrograd is
+faster). On a shared, busy machine absolute times swing widely from run to
+run; compare the ratios of several runs. Figures: bench/README.md.
 
-    .venv/bin/python bench/overhead.py [--threads N] [--seconds S]
+    .venv/bin/python bench/overhead.py [--threads N] [--seconds S] [--rounds R]
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--seconds", type=float, default=1.0, help="time per workload per framework")
+    parser.add_argument("--rounds", type=int, default=3, help="how often the frameworks alternate per workload")
     args = parser.parse_args()
     rg.set_num_threads(args.threads)
     libs = [("retrograd", rg)]
@@ -97,7 +100,8 @@ def main() -> None:
         libs.append(("pytorch", torch))
     print(
         f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}, "
-        f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, threads {args.threads}"
+        f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, threads {args.threads}, "
+        f"rounds {args.rounds}"
     )
 
     workloads = {
@@ -108,9 +112,9 @@ def main() -> None:
     print(f"{'workload':<24}{'retrograd':>12}{'pytorch':>12}{'ratio':>8}")
     for name, (make, ops) in workloads.items():
         results = {}
-        for _round in range(2):  # alternate the frameworks twice; keep each one's best median
+        for _round in range(args.rounds):  # alternate the frameworks; keep each one's best median
             for label, lib in libs:
-                t = median_seconds(make(lib), args.seconds / 2) / ops * 1e6
+                t = median_seconds(make(lib), args.seconds / args.rounds) / ops * 1e6
                 results[label] = min(results.get(label, float("inf")), t)
         ours = results["retrograd"]
         theirs = results.get("pytorch")

@@ -105,7 +105,9 @@ def _seed_gradients(tensors, grads, caller: str) -> list:
                     f"{caller}: grad can be implicitly created only for scalar outputs, but output {position} "
                     f"has shape {list(t.shape)}; pass a gradient of that shape (e.g. {caller}(gradient=...))"
                 )
-            seeds.append(function._wrap(np.ones(t._data.shape, t._data.dtype)))
+            seed = np.empty(t._data.shape, t._data.dtype)  # np.ones, without its Python wrapper
+            seed.fill(1)
+            seeds.append(function._wrap(seed))
             continue
         if not hasattr(g, "_data"):
             g = function._wrap(np.asarray(g, dtype=t._data.dtype))
@@ -178,7 +180,7 @@ def _run(outputs, seeds, retain_graph, create_graph, inputs, accumulate):
     check_anomaly = anomaly.AnomalyMode.enabled
     anomaly.AnomalyMode.enabled = False
     try:
-        for t, g in zip(outputs, seeds, strict=True):
+        for t, g in zip(outputs, seeds):
             handed_out.add(id(g._data))
             if t.grad_fn is None:  # the output is itself a leaf
                 _add_to_leaf(leaf_grads, t, g)
@@ -222,7 +224,8 @@ def _run(outputs, seeds, retain_graph, create_graph, inputs, accumulate):
             input_grads = node._run_backward(buffer)
             if check_anomaly:
                 anomaly.check_backward(node, input_grads)
-            for edge, meta, g in zip(node.next_edges, node.input_meta, input_grads, strict=False):
+            # (zip without ``strict=``: the keyword makes every call build a dict)
+            for edge, meta, g in zip(node.next_edges, node.input_meta, input_grads):
                 if edge is None or g is None:
                     continue
                 try:
@@ -266,16 +269,34 @@ def _fit_to_input(g, meta, node):
     if not hasattr(g, "_data"):
         raise TypeError(f"{node.name()} returned a gradient of type {type(g).__name__}; expected a Tensor or None")
     shape, dtype = meta
-    if g._data.shape != shape:
-        if not _broadcasts_to(shape, g._data.shape):
+    g_shape = g._data.shape
+    if g_shape != shape:
+        lead = len(g_shape) - len(shape)
+        if not (lead > 0 and g_shape[lead:] == shape) and not _broadcasts_to(shape, g_shape):
             raise RuntimeError(
-                f"{node.name()} returned an invalid gradient: got shape {list(g._data.shape)} "
+                f"{node.name()} returned an invalid gradient: got shape {list(g_shape)} "
                 f"but expected shape compatible with {list(shape)}"
             )
-        g = g.sum_to_size(shape)
+        # Building a graph (create_graph) needs the differentiable op; a plain
+        # backward sums the array directly, the same sum without a node.
+        g = g.sum_to_size(shape) if GradMode.enabled else function._wrap(sum_to_shape(g._data, shape))
     if g._data.dtype != dtype:
         g = g.to(dtype)
     return g
+
+
+def sum_to_shape(array: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``array`` down to ``shape``, which broadcasts to ``array``'s shape:
+    over the leading dimensions broadcasting added and the ones it stretched
+    from size 1 (undoing broadcasting, for gradients)."""
+    lead = array.ndim - len(shape)
+    if lead and array.shape[lead:] == shape:
+        # Only leading dimensions were added (a bias, say): one reduction, no reshape.
+        return np.add.reduce(array, axis=tuple(range(lead)))
+    stretched = tuple(lead + i for i, size in enumerate(shape) if size == 1 and array.shape[lead + i] != 1)
+    axes = tuple(range(lead)) + stretched
+    out = np.add.reduce(array, axis=axes, keepdims=True) if axes else array
+    return out.reshape(shape)
 
 
 def _broadcasts_to(shape, target_shape) -> bool:

@@ -173,16 +173,19 @@ class Op(Node):
     @classmethod
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays; record a node if any input requires grad."""
-        # The hot path of every op, so it is written out flat: one and two
-        # inputs (nearly every op) skip building an argument list, and the
-        # recording decision is one pass over the inputs.
+        # The hot path of every op, so it is written out flat. One and two
+        # inputs (nearly every op) skip building an argument list, and ops
+        # without settings skip splatting an empty dict: on small tensors
+        # either costs about as much as the arithmetic.
         node = object.__new__(cls)
         node.saved = None
         try:
             if len(inputs) == 1:
-                data = node.forward(inputs[0]._data, **params)
+                a = inputs[0]._data
+                data = node.forward(a, **params) if params else node.forward(a)
             elif len(inputs) == 2:
-                data = node.forward(inputs[0]._data, inputs[1]._data, **params)
+                a, b = inputs[0]._data, inputs[1]._data
+                data = node.forward(a, b, **params) if params else node.forward(a, b)
             else:
                 data = node.forward(*[t._data for t in inputs], **params)
         except (ValueError, TypeError) as error:
@@ -203,7 +206,13 @@ class Op(Node):
         node._connect(inputs)
         if cls.save_inputs:
             node.saved_inputs_ = inputs
-            node.saved_versions = tuple([t._version for t in inputs])
+            # Spelled out for one and two inputs: much cheaper than a comprehension.
+            if len(inputs) == 2:
+                node.saved_versions = (inputs[0]._version, inputs[1]._version)
+            elif len(inputs) == 1:
+                node.saved_versions = (inputs[0]._version,)
+            else:
+                node.saved_versions = tuple([t._version for t in inputs])
         out = _wrap(data, node)
         if cls.save_output:
             node.output_data = data
@@ -218,9 +227,11 @@ class Op(Node):
         if self.released:
             raise RuntimeError(f"{self.name()}: " + SECOND_BACKWARD_MESSAGE)
         inputs = self.saved_inputs_
-        for position, (tensor, version) in enumerate(zip(inputs, self.saved_versions, strict=True)):
-            if tensor._version != version:
-                raise RuntimeError(_modified_message(tensor, f"input {position} of {self.name()}", version))
+        versions = self.saved_versions
+        for position in range(len(inputs)):  # runs for every saved input: no zip/enumerate objects
+            tensor = inputs[position]
+            if tensor._version != versions[position]:
+                raise RuntimeError(_modified_message(tensor, f"input {position} of {self.name()}", versions[position]))
         return inputs
 
     def output(self):
@@ -239,12 +250,16 @@ class Op(Node):
         return result if type(result) is tuple else (result,)
 
     def _release(self) -> None:
-        # ``saved`` is always set by ``apply``; ops with their own ``apply`` may leave it unset.
-        if self.save_inputs or self.save_output or getattr(self, "saved", None) is not None:
-            self.released = True
-            self.saved = None
-            self.saved_inputs_ = ()
-            self.output_data = None
+        if not (self.save_inputs or self.save_output):
+            try:
+                if self.saved is None:
+                    return  # nothing saved: the node can run again
+            except AttributeError:  # ``apply`` always sets ``saved``; ops with their own ``apply`` may not
+                return
+        self.released = True
+        self.saved = None
+        self.saved_inputs_ = ()
+        self.output_data = None
 
 
 SECOND_BACKWARD_MESSAGE = (

@@ -14,6 +14,13 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import GradMode
 from .common import Tensor, _wrap, as_operand, is_scalar, promote, python_scalar
 
+# Backward rules are written with retrograd ops so that create_graph=True makes
+# them differentiable. A plain backward() runs them with grad mode off, where
+# no graph is built; there the hottest rules below (the ones small models run
+# at every step) compute the very same NumPy expression directly, skipping the
+# intermediate tensors and nodes. They take that path only when the operand
+# dtypes agree, so both paths give identical results.
+
 # --------------------------------------------------------------------------- + -
 
 
@@ -34,7 +41,11 @@ class Sub(Op):
         return a - b
 
     def backward(self, grad):
-        return grad, -grad if self.next_edges[1] is not None else None
+        if self.next_edges[1] is None:
+            return grad, None
+        if not GradMode.enabled:
+            return grad, _wrap(-grad._data)
+        return grad, -grad
 
 
 class AddScalar(Op):
@@ -85,6 +96,11 @@ class Mul(Op):
 
     def backward(self, grad):
         a, b = self.saved_inputs
+        if not GradMode.enabled and grad._data.dtype == a._data.dtype == b._data.dtype:
+            g = grad._data
+            grad_a = _wrap(g * b._data) if self.next_edges[0] is not None else None
+            grad_b = _wrap(g * a._data) if self.next_edges[1] is not None else None
+            return grad_a, grad_b
         grad_a = grad * b if self.next_edges[0] is not None else None
         grad_b = grad * a if self.next_edges[1] is not None else None
         return grad_a, grad_b
@@ -99,6 +115,8 @@ class MulScalar(Op):
         return a * scalar
 
     def backward(self, grad):
+        if not GradMode.enabled:
+            return _wrap(grad._data * self.scalar)
         return grad * self.scalar
 
 
@@ -125,6 +143,8 @@ class DivScalar(Op):
         return a / scalar
 
     def backward(self, grad):
+        if not GradMode.enabled:
+            return _wrap(grad._data / self.scalar)
         return grad / self.scalar
 
 
@@ -165,6 +185,9 @@ class PowScalar(Op):
             return grad * 0.0
         if p == 1:
             return grad
+        if not GradMode.enabled and type(p) in (int, float) and grad._data.dtype == a._data.dtype:
+            g, x = grad._data, a._data
+            return _wrap(g * x * 2.0) if p == 2 else _wrap(g * p * x ** (p - 1))
         if p == 2:
             return grad * a * 2.0
         return grad * p * a ** (p - 1)

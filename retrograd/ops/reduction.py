@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes
+from ..autograd.engine import sum_to_shape
 from ..autograd.function import Op
 from ..autograd.grad_mode import GradMode
 from .common import Tensor, _wrap, normalize_dim, normalize_dims
@@ -82,9 +83,24 @@ def _expand_back(grad: Tensor, shape: tuple, dims: tuple | None) -> Tensor:
             grad = grad.reshape(kept)
     if grad._data.shape == shape:
         return grad
-    # ``Expand`` directly: the shapes are compatible by construction, so
-    # ``expand``'s argument checks have nothing to catch.
+    # The shapes are compatible by construction, so ``expand``'s argument
+    # checks have nothing to catch: ``Expand`` directly, or with no graph to
+    # build, the broadcast view it makes.
+    if not GradMode.enabled:
+        return _wrap(_broadcast_view(grad._data, shape))
     return Expand.apply(grad, shape=shape)
+
+
+def _broadcast_view(array: np.ndarray, shape: tuple) -> np.ndarray:
+    """``np.broadcast_to(array, shape)``. The gradient of a full reduction has
+    one element, and its read-only all-zero-strides view is built directly:
+    ``np.broadcast_to`` sets up an iterator that costs more than a small
+    reduction's whole backward."""
+    if array.size != 1:
+        return np.broadcast_to(array, shape)
+    view = np.ndarray(shape, array.dtype, buffer=array, strides=(0,) * len(shape))
+    view.flags.writeable = False
+    return view
 
 
 def _check_nonempty(op: str, shape: tuple, dims: tuple | None) -> None:
@@ -216,7 +232,7 @@ class Mean(Op):
         # Dividing before expanding gives the same values with one division
         # per output element instead of one per input element.
         if self.count:
-            grad = grad / self.count
+            grad = grad / self.count if GradMode.enabled else _wrap(grad._data / self.count)
         return _expand_back(grad, self.input_shape, self.dims)
 
 
@@ -263,16 +279,7 @@ class SumToSize(Op):
 
     def forward(self, a, shape):
         self.input_shape = a.shape
-        lead = a.ndim - len(shape)
-        if lead and a.shape[lead:] == shape:
-            # Only leading dimensions were added by broadcasting (a bias): one
-            # reduction, no reshape (the same sum ``np.sum`` computes).
-            return np.add.reduce(a, axis=tuple(range(lead)))
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, size in enumerate(shape) if size == 1 and a.shape[lead + i] != 1
-        )
-        out = np.sum(a, axis=axes, keepdims=True) if axes else a
-        return out.reshape(shape)
+        return sum_to_shape(a, shape)
 
     def backward(self, grad):
         return grad.expand(self.input_shape)

@@ -725,7 +725,9 @@ def test_a_wide_graph_backpropagates_in_linear_time():
     """A scaling test, not a timing threshold: 4x the nodes may cost at most 10x (quadratic would be 16x)."""
     small = min(_wide_graph_backward_seconds(1_500) for _ in range(3))
     large = min(_wide_graph_backward_seconds(6_000) for _ in range(3))
-    assert large / small < 10, f"backward of 4x the nodes took {large / small:.1f}x as long ({small:.4f}s, {large:.4f}s)"
+    assert large / small < 10, (
+        f"backward of 4x the nodes took {large / small:.1f}x as long ({small:.4f}s, {large:.4f}s)"
+    )
 
 
 def test_saved_arrays_are_released_by_backward():

@@ -91,7 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--seconds", type=float, default=1.0, help="time per workload per framework")
-    parser.add_argument("--rounds", type=int, default=3, help="how often the frameworks alternate per workload")
+    parser.add_argument("--rounds", type=int, default=5, help="how often the frameworks alternate per workload")
     args = parser.parse_args()
     rg.set_num_threads(args.threads)
     libs = [("retrograd", rg)]

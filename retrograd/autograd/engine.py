@@ -249,7 +249,8 @@ def _run(outputs, seeds, retain_graph, create_graph, inputs, accumulate):
             if not retain_graph:
                 node._release()
         for leaf, g in leaf_grads.values():
-            g = _run_leaf_hooks(leaf, g, handed_out)
+            if leaf._hooks:
+                g = _run_leaf_hooks(leaf, g, handed_out)
             if inputs is not None and id(leaf) in capture_leaves:
                 results[capture_leaves[id(leaf)]] = g
             if accumulate and (inputs is None or id(leaf) in capture_leaves):
@@ -352,13 +353,12 @@ def _retain(tensor, g) -> None:
 
 
 def _run_leaf_hooks(leaf, g, handed_out):
-    if leaf._hooks:
-        for hook in list(leaf._hooks.values()):
-            handed_out.add(id(g._data))
-            replaced = hook(g)
-            if replaced is not None:
-                handed_out.add(id(replaced._data))
-                g = replaced
+    for hook in list(leaf._hooks.values()):
+        handed_out.add(id(g._data))
+        replaced = hook(g)
+        if replaced is not None:
+            handed_out.add(id(replaced._data))
+            g = replaced
     return g
 
 

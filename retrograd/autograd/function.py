@@ -236,14 +236,20 @@ class Op(Node):
 
     def output(self):
         """The op's output as a Tensor whose grad_fn is this node (so double backward sees it)."""
+        data = self.output_array()
+        if GradMode.enabled:
+            return _wrap(data, grad_fn=self)
+        return _wrap(data)
+
+    def output_array(self) -> np.ndarray:
+        """The op's output array, checked like ``output()``: for backward rules
+        that compute in NumPy when no graph is being built."""
         if self.released:
             raise RuntimeError(f"{self.name()}: " + SECOND_BACKWARD_MESSAGE)
         live = self.output_ref()
         if live is not None and (live._version != 0 or live.grad_fn is not self):
             raise RuntimeError(_modified_message(live, f"output 0 of {self.name()}", 0))
-        if GradMode.enabled:
-            return _wrap(self.output_data, grad_fn=self)
-        return _wrap(self.output_data)
+        return self.output_data
 
     def _run_backward(self, grads: list):
         result = self.backward(grads[0])

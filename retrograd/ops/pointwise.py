@@ -316,12 +316,13 @@ class Tanh(Op):
         return np.tanh(a)
 
     def backward(self, grad):
+        if not GradMode.enabled:
+            y = self.output_array()
+            if grad._data.dtype == y.dtype:
+                # A plain backward (no create_graph) needs no graph of its own:
+                # the same formula in NumPy, without three intermediate tensors.
+                return _wrap(grad._data * (1.0 - y * y))
         out = self.output()
-        if not GradMode.enabled and grad._data.dtype == out._data.dtype:
-            # A plain backward (no create_graph) needs no graph of its own: the
-            # same formula in NumPy, without three intermediate tensors.
-            y = out._data
-            return _wrap(grad._data * (1.0 - y * y))
         return grad * (1.0 - out * out)
 
 
@@ -524,11 +525,11 @@ class Sigmoid(Op):
         return _sigmoid_array(a)
 
     def backward(self, grad):
+        if not GradMode.enabled:
+            y = self.output_array()
+            if grad._data.dtype == y.dtype:  # as in Tanh: the same formula in NumPy
+                return _wrap(grad._data * y * (1.0 - y))
         out = self.output()
-        if not GradMode.enabled and grad._data.dtype == out._data.dtype:
-            # As in Tanh: the same formula in NumPy when no graph is being built.
-            y = out._data
-            return _wrap(grad._data * y * (1.0 - y))
         return grad * out * (1.0 - out)
 
 
@@ -584,7 +585,7 @@ class Relu(Op):
         return np.maximum(a, 0)
 
     def backward(self, grad):
-        passes = ~(self.output()._data <= 0)
+        passes = ~(self.output_array() <= 0)
         if not GradMode.enabled:
             # As in Tanh: a plain backward masks the gradient in NumPy directly.
             g = grad._data

@@ -12,15 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from . import engine
+from .engine import _as_tuple
 from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
     """Analytic and numerical gradients disagree (the message says where)."""
-
-
-def _as_tuple(x) -> tuple:
-    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
 def _differentiable_outputs(outputs) -> list:

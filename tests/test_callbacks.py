@@ -338,6 +338,9 @@ def test_history_records_and_finds_the_best_epoch(tmp_path):
     ax = history.plot(["loss", "val_loss"])
     assert [line.get_label() for line in ax.get_lines()] == ["loss", "val_loss"]
     assert list(ax.get_lines()[0].get_xdata()) == [1, 2, 3, 4]
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)  # History.plot opens a pyplot figure for the caller; close it so no test sees it
 
 
 def test_progress_bar_lines_go_to_the_given_streams():

@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 import warnings
 
+from . import _jit
+
 _limiter = None
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` threads in the BLAS library behind NumPy's matrix products."""
+    """Use ``n`` threads in the BLAS library behind NumPy's matrix products
+    and in the optional compiled kernels."""
     global _limiter
     if isinstance(n, bool) or int(n) != n or int(n) < 1:
         raise ValueError(f"set_num_threads: expected a positive number of threads, got {n!r}")
+    _jit.set_num_threads(int(n))
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

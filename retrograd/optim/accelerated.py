@@ -1,26 +1,22 @@
-"""Optional compiled optimizer kernels (Numba).
+"""Optional compiled optimizer kernels (Numba, through :mod:`retrograd._jit`).
 
 An Adam step written as NumPy expressions makes about a dozen passes over
 each parameter (moments, square root, division, update), each with its own
-temporary; one compiled loop makes a single (vectorized) pass and holds
-every intermediate in registers. Over 535,818 float32 values (the size of
-the 784-512-256-10 MLP) one Adam step took 2.2 ms instead of 7.6 ms (best
-of 60, on a busy 2-core machine; see bench/training.md).
+temporary; one compiled loop makes a single vectorized pass and holds every
+intermediate in registers. Over the 535,818 float32 values of the
+784-512-256-10 MLP one Adam step takes about 0.6 ms instead of 3 ms
+(bench/training.md).
 
 The loop is serial on purpose: it is bound by memory bandwidth, and a
 parallel one adds a third thread pool (next to BLAS and the caller's) whose
-threads fight the others for the cores; on the shared benchmark machine it
-measured slower, not faster.
+threads fight the others for the cores.
 
-Numba is an optional dependency: without it, or with
-``RETROGRAD_NUMBA=0`` in the environment, or with ``enabled = False`` set on
-this module, the optimizers keep their NumPy path. Both paths perform the
-same floating-point operations in the same order and in the parameter's
-dtype (no fused multiply-adds, no reassociation), so they agree to the last
-bit; the tests check this.
-
-Kernels compile on first use (``cache=True`` keeps the machine code on disk
-for the next process).
+Without Numba, with ``RETROGRAD_NUMBA=0`` in the environment, or with
+``enabled = False`` set on this module (or on ``retrograd._jit``), the
+optimizers keep their NumPy path. Both paths perform the same floating-point
+operations in the same order and in the parameter's dtype (no fused
+multiply-adds, no reassociation), so they agree to the last bit; the tests
+check this.
 """
 
 from __future__ import annotations
@@ -29,22 +25,34 @@ import os
 
 import numpy as np
 
+from .. import _jit
+
 __all__ = ["adam_kernel", "enabled", "fits"]
 
 # Switch off to force the NumPy path (the tests run both).
 enabled = os.environ.get("RETROGRAD_NUMBA", "1") != "0"
 
-_kernels: dict | None = None  # compiled on first use; {} when Numba is unavailable
 
-
+@_jit.kernel()
 def _adam_loop(
     p, g, m, v, v_max, decoupled, maximize, amsgrad, small_lerp_weight,
     decay, weight_decay, lerp_weight, beta2, one_minus_beta2, bias_correction2_sqrt, eps, step_size,
 ):  # fmt: skip
     """Adam over flat arrays in place, with the NumPy path's operations in its
     order; the scalars arrive already rounded to the arrays' dtype. (Scalars
-    as arguments, not read from an array, so the compiler hoists them and
-    the loop vectorizes.)"""
+    as arguments, not read from an array, so the compiler hoists them.)"""
+    if not maximize and not amsgrad and small_lerp_weight and (decoupled or weight_decay == 0):
+        # The usual Adam/AdamW: a branch-free body the compiler turns into SIMD
+        # code (with the option tests inside, the loop stays scalar and runs
+        # about six times slower). Multiplying by decay == 1 changes no bits.
+        for i in range(p.shape[0]):
+            grad = g[i]
+            exp_avg = m[i] + (grad - m[i]) * lerp_weight
+            m[i] = exp_avg
+            exp_avg_sq = v[i] * beta2 + (grad * grad) * one_minus_beta2
+            v[i] = exp_avg_sq
+            p[i] = p[i] * decay - (exp_avg / (np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps)) * step_size
+        return
     for i in range(p.shape[0]):
         param = p[i]
         grad = g[i]
@@ -70,23 +78,6 @@ def _adam_loop(
         p[i] = param - (m[i] / denominator) * step_size
 
 
-def _compile() -> dict:
-    try:
-        import numba
-    except Exception:  # not installed, or built for another NumPy: keep the NumPy path
-        return {}
-    # error_model="numpy": a division by zero gives inf/NaN as in NumPy, and
-    # without Python's ZeroDivisionError checks the loop vectorizes.
-    return {"adam": numba.njit(cache=True, error_model="numpy")(_adam_loop)}
-
-
-def _loaded() -> dict:
-    global _kernels
-    if _kernels is None:
-        _kernels = _compile()
-    return _kernels
-
-
 def fits(*arrays: np.ndarray | None) -> bool:
     """Whether the kernels can update these arrays in place: all contiguous, of
     one floating dtype (float32 or float64) and one size. None entries are skipped."""
@@ -100,7 +91,7 @@ def fits(*arrays: np.ndarray | None) -> bool:
 def adam_kernel():
     """A callable doing one in-place Adam step over one parameter, or None when
     the accelerator is off or unavailable (see :func:`_adam_step`)."""
-    if not enabled or not _loaded():
+    if not enabled or _adam_loop.compiled() is None:
         return None
     return _adam_step
 
@@ -139,7 +130,7 @@ def _adam_step(
         dtype(eps),
         dtype(step_size),
     )
-    kernel = _kernels["adam"]
+    kernel = _adam_loop.compiled()
     v_max = exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq
     kernel(
         p.reshape(-1),

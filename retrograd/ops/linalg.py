@@ -386,7 +386,7 @@ class Linear(Op):
     def backward(self, grad):
         saved = self.saved_inputs
         x, weight = saved[0], saved[1]
-        if not GradMode.enabled and x._data.ndim == 2:
+        if not GradMode.enabled and x._data.ndim >= 2:
             return self._plain_backward(grad, x._data, weight._data, saved)
         grad_rows = grad if grad.ndim == 2 else _as_rows(grad)
         grad_input = grad_weight = grad_bias = None
@@ -403,15 +403,21 @@ class Linear(Op):
         return grad_input, grad_weight, grad_bias
 
     def _plain_backward(self, grad: Tensor, x: np.ndarray, weight: np.ndarray, saved: tuple) -> tuple:
-        """``backward`` for a batch of rows when no graph is being built: the
-        same products and sum in NumPy, without intermediate nodes."""
+        """``backward`` for rows (the leading dimensions flattened) when no
+        graph is being built: the same products and sum in NumPy, without
+        intermediate nodes."""
         g = grad._data
         edges = self.next_edges
-        grad_input = _wrap(np.matmul(g, weight)) if edges[0] is not None else None
-        grad_weight = _wrap(np.matmul(g.T, x)) if edges[1] is not None else None
-        grad_bias = None
+        if g.ndim != 2:
+            g = _as_rows(g)
+        grad_input = grad_weight = grad_bias = None
+        if edges[0] is not None:
+            grad_input = np.matmul(g, weight)
+            grad_input = _wrap(grad_input if x.ndim == 2 else grad_input.reshape(x.shape))
+        if edges[1] is not None:
+            grad_weight = _wrap(np.matmul(g.T, x if x.ndim == 2 else _as_rows(x)))
         if len(saved) == 3 and edges[2] is not None:
-            grad_bias = _wrap(np.sum(g, axis=(0,))) if saved[2].ndim == 1 else grad
+            grad_bias = _wrap(np.add.reduce(g, axis=0)) if saved[2].ndim == 1 else grad
         return grad_input, grad_weight, grad_bias
 
 

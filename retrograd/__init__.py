@@ -4,7 +4,8 @@ PyTorch's names and semantics (``Tensor``, ``autograd``, ``nn``, ``optim``,
 ``utils.data``), plus tools that make backpropagation visible.
 """
 
-from . import autograd, data, diagnose, dtypes, io, nn, ops, optim, train, utils
+# _allocator first: it tunes malloc on import, before any large array exists.
+from . import _allocator, autograd, data, diagnose, dtypes, io, nn, ops, optim, train, utils
 from .autograd.anomaly import detect_anomaly, set_detect_anomaly
 from .autograd.grad_mode import (
     enable_grad,

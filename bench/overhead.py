@@ -22,9 +22,9 @@ import argparse
 import itertools
 import os
 import platform
-import time
 
 import numpy as np
+from timing import median_step_seconds
 
 import retrograd as rg
 
@@ -75,18 +75,6 @@ def _bound(step, lib, state):
     return lambda: step(lib, state)
 
 
-def median_seconds(fn, seconds: float) -> float:
-    for _ in range(3):
-        fn()
-    times = []
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline or len(times) < 5:
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -114,7 +102,7 @@ def main() -> None:
         results = {}
         for _round in range(args.rounds):  # alternate the frameworks; keep each one's best median
             for label, lib in libs:
-                t = median_seconds(make(lib), args.seconds / args.rounds) / ops * 1e6
+                t = median_step_seconds(make(lib), args.seconds / args.rounds) / ops * 1e6
                 results[label] = min(results.get(label, float("inf")), t)
         ours = results["retrograd"]
         theirs = results.get("pytorch")

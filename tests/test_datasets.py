@@ -345,7 +345,7 @@ def test_digits_split_is_stratified_and_reproducible():
         load_digits(test_size=1.5)
 
 
-def test_missing_optional_package_names_the_extra(monkeypatch):
+def test_missing_optional_package_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     with pytest.raises(
         ImportError, match=r"load_digits needs the 'scikit-learn' package: pip install retrograd\[datasets\]"
@@ -353,7 +353,7 @@ def test_missing_optional_package_names_the_extra(monkeypatch):
         load_digits()
     monkeypatch.setitem(sys.modules, "mnist1d.data", None)
     with pytest.raises(ImportError, match=r"load_mnist1d needs the 'mnist1d' package"):
-        load_mnist1d()
+        load_mnist1d(tmp_path)  # an empty cache: the generator is needed
 
 
 # ------------------------------------------------------------------ toy sets
@@ -431,6 +431,21 @@ def test_mnist1d_generates_caches_and_leaves_global_random_state(tmp_path, monke
     np.testing.assert_array_equal(again.tensors[0].numpy(), x.numpy())
     with pytest.raises(AssertionError, match="cached arrays"):
         load_mnist1d(tmp_path, num_samples=200, seed=7)  # other settings: another cache entry
+
+
+def test_mnist1d_defaults_are_the_packages(tmp_path, monkeypatch):
+    import mnist1d.data
+
+    from retrograd.data import datasets
+
+    package_defaults = mnist1d.data.get_dataset_args(as_dict=True)
+    package_defaults.pop("url")
+    assert package_defaults == datasets._MNIST1D_DEFAULTS
+    # A cached dataset loads without the package.
+    (x, _), _ = load_mnist1d(tmp_path, num_samples=100, return_arrays=True)
+    monkeypatch.setitem(sys.modules, "mnist1d.data", None)
+    (x_cached, _), _ = load_mnist1d(tmp_path, num_samples=100, return_arrays=True)
+    np.testing.assert_array_equal(x_cached, x)
 
 
 def test_mnist1d_regenerates_a_corrupt_cache_and_rejects_unknown_options(tmp_path):

@@ -316,6 +316,25 @@ def load_digits(
     return _package(x[train], y[train], x[test], y[test], normalize, return_arrays)
 
 
+# mnist1d.data.get_dataset_args() of the package (without its download URL),
+# kept here so that a cached dataset loads without importing the package; a
+# test checks that they agree.
+_MNIST1D_DEFAULTS = {
+    "num_samples": 5000,
+    "train_split": 0.8,
+    "template_len": 12,
+    "padding": [36, 60],
+    "scale_coeff": 0.4,
+    "max_translation": 48,
+    "corr_noise_scale": 0.25,
+    "iid_noise_scale": 0.02,
+    "shear_scale": 0.75,
+    "shuffle_seq": False,
+    "final_seq_length": 40,
+    "seed": 42,
+}
+
+
 def load_mnist1d(
     root: str | os.PathLike | None = None,
     *,
@@ -336,9 +355,7 @@ def load_mnist1d(
     ``options``. Generated arrays are cached as ``.npz`` in ``root`` (default
     ``<user cache>/mnist1d``), keyed by the settings.
     """
-    data_module = _optional_import("mnist1d.data", "mnist1d", "load_mnist1d")
-    settings = data_module.get_dataset_args(as_dict=True)
-    settings.pop("url", None)  # only used by the package's own download, not by generation
+    settings = dict(_MNIST1D_DEFAULTS)
     unknown = sorted(set(options) - set(settings))
     if unknown:
         raise TypeError(f"load_mnist1d: unknown options {unknown}; known: {sorted(settings)}")
@@ -346,11 +363,15 @@ def load_mnist1d(
     if num_samples < 10:
         raise ValueError(f"load_mnist1d: num_samples must be at least 10 (one per class), got {num_samples}")
 
+    # The key holds every generator setting and the package's version (read
+    # from its metadata: importing the package takes seconds, and a cache hit
+    # must not need it).
     key = json.dumps({"settings": settings, "version": _package_version("mnist1d")}, sort_keys=True)
     directory = Path(root).expanduser() if root is not None else files.cache_dir() / "mnist1d"
     path = directory / f"mnist1d-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
     arrays = _read_npz(path, ("x", "y", "x_test", "y_test"))
     if arrays is None:
+        data_module = _optional_import("mnist1d.data", "mnist1d", "load_mnist1d")
         arrays = _generate_mnist1d(data_module, settings)
         with files.atomic_write(path) as file:
             np.savez(file, **arrays)

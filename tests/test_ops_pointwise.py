@@ -484,6 +484,198 @@ def test_erf_handles_inf_nan_and_empty():
     assert pointwise.erf_array(np.array(0.25)).shape == ()
 
 
+# ------------------------------------------------- float32 erf, gelu, kernels
+
+FLOAT32_SPECIALS = np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 1e-30, -1e-30, 1e-45, 3e38, -3e38], dtype=np.float32)
+
+
+def _float32_grid():
+    """A dense grid over [-10, 10], tiny magnitudes of both signs, and the special values."""
+    tiny = np.logspace(-45, 0, 400).astype(np.float32)
+    return np.concatenate([np.linspace(-10, 10, 400_001, dtype=np.float32), tiny, -tiny, FLOAT32_SPECIALS])
+
+
+def _ulps(ours: np.ndarray, reference: np.ndarray, scale: np.ndarray | None = None) -> np.ndarray:
+    """|ours - reference| in float32 ulps of ``scale`` (default: of the reference), finite references only."""
+    finite = np.isfinite(reference)
+    scale = np.abs(reference if scale is None else scale)[finite].astype(np.float32)
+    return np.abs(ours[finite].astype(np.float64) - reference[finite]) / np.spacing(scale).astype(np.float64)
+
+
+def _assert_same_non_finite(ours: np.ndarray, reference: np.ndarray) -> None:
+    special = ~np.isfinite(reference)
+    np.testing.assert_array_equal(ours[special], reference[special].astype(ours.dtype))
+
+
+@pytest.mark.parametrize("complement", [False, True], ids=["erf", "erfc"])
+def test_float32_erf_computes_in_float32_to_a_few_ulps(complement):
+    grid = _float32_grid()
+    ours = pointwise.erf_array(grid, complement=complement)
+    assert ours.dtype == np.float32
+    exact = pointwise.erf_array(grid.astype(np.float64), complement=complement)
+    assert _ulps(ours, exact).max() <= (6 if not complement else 12)
+    _assert_same_non_finite(ours, exact)
+    # Against PyTorch's float32 kernel, including the sign of erf(-0.0).
+    theirs = (torch.erfc if complement else torch.erf)(torch.from_numpy(grid)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(np.signbit(ours[-10:]), np.signbit(theirs[-10:]))
+    # The op uses the same path and stays float32.
+    tensor = (rg.erfc if complement else rg.erf)(rg.from_numpy(grid))
+    assert tensor.dtype == rg.float32
+    np.testing.assert_array_equal(tensor.numpy(), ours)
+    assert pointwise.erf_array(np.array(0.25, dtype=np.float32)).shape == ()
+
+
+def _gelu_reference(x: np.ndarray, approximate: str):
+    """GELU and its slope in float64, by the NumPy path (which keeps relative
+    accuracy in the negative tail, where PyTorch's float64 ``1 + erf`` cancels)."""
+    form = pointwise._gelu_tanh_numpy if approximate == "tanh" else pointwise._gelu_exact_numpy
+    with np.errstate(invalid="ignore"):
+        return form(x.astype(np.float64), True)
+
+
+# (kernel, approximate) -> (largest error of the output in ulps, of the slope in ulps of 1)
+GELU_FLOAT32_BOUNDS = {
+    (True, "none"): (1, 1),
+    (True, "tanh"): (1, 1),
+    (False, "none"): (16, 24),
+    (False, "tanh"): (400, 24),  # x^3 rounded to float32 shifts exp(2u) in the far tail, where gelu is < 1e-20
+}
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel", "numpy"])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_float32_gelu_and_its_slope_are_accurate(monkeypatch, kernel, approximate):
+    if kernel and not rg._jit.numba_available():
+        pytest.skip("Numba is not installed")
+    monkeypatch.setattr(rg._jit, "enabled", kernel)
+    grid = _float32_grid()
+    out, slope = pointwise._gelu_arrays(grid, approximate, True)
+    assert out.dtype == slope.dtype == np.float32
+    exact_out, exact_slope = _gelu_reference(grid, approximate)
+    out_bound, slope_bound = GELU_FLOAT32_BOUNDS[kernel, approximate]
+    assert _ulps(out, exact_out).max() <= out_bound
+    # The slope crosses 0 near x = -0.75, so its error is counted in ulps of 1 (its largest term).
+    assert _ulps(slope, exact_slope, np.ones_like(exact_slope)).max() <= slope_bound
+    _assert_same_non_finite(out, exact_out)
+    _assert_same_non_finite(slope, exact_slope)
+    assert np.signbit(out[grid == 0]).tolist() == np.signbit(grid[grid == 0]).tolist()
+    # PyTorch's float32 GELU loses up to 1.2e-6 to cancellation in the negative tail
+    # (and overflows in its intermediate steps near float32's largest numbers).
+    finite = np.isfinite(exact_out) & (np.abs(grid) < 1e30)
+    theirs = F.gelu(torch.from_numpy(grid), approximate=approximate).numpy()
+    np.testing.assert_allclose(out[finite], theirs[finite], rtol=1e-6, atol=2e-6)
+
+
+def test_gelu_special_values_follow_pytorch():
+    """inf, -inf, NaN and -0.0 as PyTorch's float64 GELU has them (its float32 kernel returns NaN at +inf)."""
+    for dtype in (np.float32, np.float64):
+        for approximate in ("none", "tanh"):
+            values = np.array([np.inf, -np.inf, np.nan, -0.0], dtype=dtype)
+            ours = rg.from_numpy(values.copy()).requires_grad_(True)
+            theirs = torch.from_numpy(values.astype(np.float64)).requires_grad_(True)
+            rg.gelu(ours, approximate=approximate).sum().backward()
+            F.gelu(theirs, approximate=approximate).sum().backward()
+            expected = F.gelu(theirs.detach(), approximate=approximate).numpy().astype(dtype)
+            np.testing.assert_array_equal(rg.gelu(ours.detach(), approximate=approximate).numpy(), expected)
+            np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy().astype(dtype))
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_kernel_and_numpy_paths_agree(monkeypatch, approximate, dtype):
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(0, 3, 5000), FLOAT32_SPECIALS.astype(np.float64)]).astype(dtype)
+    seed = rng.standard_normal(x.shape).astype(dtype)
+    results = {}
+    for kernel in (True, False):
+        monkeypatch.setattr(rg._jit, "enabled", kernel)
+        inputs = rg.from_numpy(x.copy()).requires_grad_(True)
+        out = rg.gelu(inputs, approximate=approximate)
+        out.backward(rg.from_numpy(seed))
+        with rg.no_grad():
+            inference = rg.gelu(rg.from_numpy(x), approximate=approximate)
+        results[kernel] = out.detach().numpy(), inputs.grad.numpy(), inference.numpy()
+    for ours, numpy_path in zip(results[True], results[False], strict=True):
+        assert ours.dtype == dtype
+        tolerance = 2e-6 if dtype == np.float32 else 0.0  # float64 takes the NumPy path either way
+        np.testing.assert_allclose(ours, numpy_path, rtol=tolerance, atol=tolerance)
+    np.testing.assert_array_equal(results[True][0], results[True][2])  # the same forward with and without the slope
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel", "numpy"])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_float32_gelu_gradients_match_pytorch(monkeypatch, kernel, approximate):
+    monkeypatch.setattr(rg._jit, "enabled", kernel)
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 2, (16, 64)).astype(np.float32)
+    seed = rng.standard_normal(x.shape).astype(np.float32)
+    ours = rg.from_numpy(x.copy()).requires_grad_(True)
+    theirs = torch.from_numpy(x.copy()).requires_grad_(True)
+    # First derivatives with create_graph, then the second derivative through them.
+    (our_grad,) = rg.autograd.grad(rg.gelu(ours, approximate=approximate), ours, rg.from_numpy(seed), create_graph=True)
+    (their_grad,) = torch.autograd.grad(
+        F.gelu(theirs, approximate=approximate), theirs, torch.from_numpy(seed), create_graph=True
+    )
+    # (PyTorch's float32 tanh form loses up to ~2e-6 to cancellation in the negative tail.)
+    np.testing.assert_allclose(our_grad.detach().numpy(), their_grad.detach().numpy(), rtol=1e-5, atol=3e-6)
+    (our_second,) = rg.autograd.grad(our_grad.sum(), ours)
+    (their_second,) = torch.autograd.grad(their_grad.sum(), theirs)
+    np.testing.assert_allclose(our_second.numpy(), their_second.numpy(), rtol=1e-3, atol=1e-5)
+    # And a plain backward (the saved slope).
+    plain = rg.from_numpy(x.copy()).requires_grad_(True)
+    rg.gelu(plain, approximate=approximate).backward(rg.from_numpy(seed))
+    assert plain.grad.dtype == rg.float32
+    np.testing.assert_allclose(plain.grad.numpy(), their_grad.detach().numpy(), rtol=1e-5, atol=3e-6)
+
+
+def test_gelu_refuses_to_backward_after_its_input_changed_in_place():
+    x = rg.tensor([0.5, -1.0], requires_grad=True)
+    y = x * 1.0
+    out = rg.gelu(y)
+    y.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "broadcast", "0-d"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_plain_backward_matches_pytorch_on_both_paths(monkeypatch, dtype, layout):
+    """Zero where the output is <= 0 (also for inf and NaN gradients there), the
+    gradient itself where the output is NaN."""
+    x = np.array([[-1.0, 0.0, -0.0, 2.0, np.nan, 3.0], [np.inf, -np.inf, 0.5, -2.0, 1e-30, -1e-30]], dtype=dtype)
+    seed = np.array([[np.inf, np.nan, 1.0, 2.0, 3.0, np.nan], [1.0, np.inf, -4.0, np.nan, 5.0, 6.0]], dtype=dtype)
+    if layout == "transposed":
+        x, seed = x.T.copy(), seed.T  # the gradient in a non-contiguous layout
+    elif layout == "0-d":
+        x, seed = np.array(x[0, 4]), np.array(seed[0, 4])
+    theirs = torch.from_numpy(np.array(x)).requires_grad_(True)
+    their_seed = torch.from_numpy(np.array(seed))
+    if layout == "broadcast":
+        seed = np.broadcast_to(seed[:1], x.shape)
+        their_seed = their_seed[:1].expand(x.shape)
+    torch.relu(theirs).backward(their_seed)
+    for kernel in (True, False):
+        monkeypatch.setattr(rg._jit, "enabled", kernel)
+        ours = rg.from_numpy(np.array(x)).requires_grad_(True)
+        rg.relu(ours).backward(rg.from_numpy(seed))
+        assert ours.grad.dtype == ours.dtype
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+        assert not np.signbit(ours.grad.numpy()[np.array(x) <= 0]).any()
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "sigmoid", "tanh", "relu", "gelu", "elu", "silu", "softplus"])
+def test_float32_gradients_stay_float32_and_match_pytorch(name):
+    x = np.linspace(-3, 3, 61, dtype=np.float32)
+    seed = np.cos(np.arange(61, dtype=np.float32))
+    ours = rg.from_numpy(x.copy()).requires_grad_(True)
+    theirs = torch.from_numpy(x.copy()).requires_grad_(True)
+    getattr(rg, name)(ours).backward(rg.from_numpy(seed))
+    getattr(F, name)(theirs).backward(torch.from_numpy(seed))
+    assert ours.grad.dtype == rg.float32
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=2e-6, atol=1e-6)
+
+
 # ----------------------------------------------------------------- dropout
 
 

@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from .. import random
+from .. import _jit, random
 from ..autograd.function import Op
 from ..autograd.grad_mode import GradMode
 from . import elementwise as ew
@@ -321,7 +321,10 @@ class Tanh(Op):
             if grad._data.dtype == y.dtype:
                 # A plain backward (no create_graph) needs no graph of its own:
                 # the same formula in NumPy, without three intermediate tensors.
-                return _wrap(grad._data * (1.0 - y * y))
+                slope = np.square(y, out=np.empty_like(y))
+                np.subtract(1.0, slope, out=slope)
+                slope *= grad._data
+                return _wrap(slope)
         out = self.output()
         return grad * (1.0 - out * out)
 
@@ -447,20 +450,18 @@ def _erf_small(x: np.ndarray) -> np.ndarray:
     return ratio
 
 
-def erf_array(x: np.ndarray, complement: bool = False) -> np.ndarray:
-    """erf(x) (or erfc(x) with ``complement``) of a float array, computed in
-    float64 and returned in x's dtype."""
-    x64 = np.asarray(x, dtype=np.float64)
-    y = np.abs(x64)
-    out = np.empty_like(x64)
+def _erf_float64(x: np.ndarray, complement: bool) -> np.ndarray:
+    """erf(x) or erfc(x) of a float64 array by Cody's three ranges."""
+    y = np.abs(x)
+    out = np.empty_like(x)
     small = y <= _ERF_SMALL_LIMIT
-    erf_small = _erf_small(x64[small])
+    erf_small = _erf_small(x[small])
     if complement:
         np.subtract(1.0, erf_small, out=erf_small)
     out[small] = erf_small
     large = ~small
     tail = _erfc_of_abs(y[large])  # erfc(|x|)
-    x_large = x64[large]
+    x_large = x[large]
     if complement:
         negative = x_large < 0  # erfc(-y) = 2 - erfc(y)
         tail[negative] = 2.0 - tail[negative]
@@ -468,6 +469,71 @@ def erf_array(x: np.ndarray, complement: bool = False) -> np.ndarray:
         np.subtract(1.0, tail, out=tail)  # erf(-y) = -erf(y)
         np.copysign(tail, x_large, out=tail)
     out[large] = tail
+    return out
+
+
+# float32 needs far less: Cody's middle-range rational times exp(-y^2) stays
+# within 5e-10 (relative) of erfc(y) on all of [0, 10.5] (erfc(10.5) is already
+# below float32's smallest number), against float32's rounding step of 6e-8.
+# So for float32 one formula serves every |x|, with no masks; all its
+# coefficients are positive, so Horner's rule in float32 loses only an ulp or
+# two. Beyond _RATIONAL_CAP the ratio P/Q is never needed (exp(-y^2) is 0) and
+# would turn into inf/inf, so its argument is capped there.
+_RATIONAL_CAP = 12.0
+_SQUARE_SPLIT_CAP = 16.0  # exp(-x^2 / 2) underflows float32 well before |x| = 16
+
+
+def _exp_minus_square_float32(x: np.ndarray, scale: float) -> np.ndarray:
+    """``exp(-scale * x*x)`` of a float32 array for ``scale`` 1 or 1/2, as
+    ``_exp_minus_square`` does it: x*x rounded to float32 would be off by up to
+    x*x * 6e-8 (a relative error of that size after exp), so x splits into a
+    head (x truncated to a multiple of 1/64, whose square is exact in float32
+    for |x| <= 16) and a small remainder, each with its own exp."""
+    clipped = np.clip(x, -_SQUARE_SPLIT_CAP, _SQUARE_SPLIT_CAP)
+    head = clipped * 64.0
+    np.trunc(head, out=head)
+    head *= 1.0 / 64.0
+    remainder = clipped - head  # exact
+    clipped += head
+    remainder *= clipped  # x*x - head*head
+    remainder *= -scale
+    np.exp(remainder, out=remainder)
+    head *= head
+    head *= -scale
+    np.exp(head, out=head)
+    head *= remainder
+    return head
+
+
+def _scaled_erfc_float32(y: np.ndarray) -> np.ndarray:
+    """``erfc(y) * exp(y^2)`` for a float32 array y >= 0 (NaN passes through)."""
+    capped = np.minimum(y, _RATIONAL_CAP)
+    return _rational(capped, _ERFC_MID_NUM_LEAD, _ERFC_MID_NUM, _ERFC_MID_DEN)
+
+
+def _erf_float32(x: np.ndarray, complement: bool) -> np.ndarray:
+    """erf(x) or erfc(x) of a float32 array, in float32 (see above)."""
+    y = np.abs(x)
+    tail = _scaled_erfc_float32(y)
+    tail *= _exp_minus_square_float32(x, 1.0)  # erfc(|x|)
+    if complement:
+        return np.where(x < 0, 2.0 - tail, tail)  # erfc(-y) = 2 - erfc(y)
+    np.subtract(1.0, tail, out=tail)
+    np.copysign(tail, x, out=tail)  # erf(-y) = -erf(y)
+    # Near 0, 1 - erfc(|x|) would lose erf's relative accuracy.
+    small = y <= _ERF_SMALL_LIMIT
+    tail[small] = _erf_small(x[small])
+    return tail
+
+
+def erf_array(x: np.ndarray, complement: bool = False) -> np.ndarray:
+    """erf(x) (or erfc(x) with ``complement``) of a float array, in x's dtype:
+    float32 computes in float32 to within a few ulp, every other dtype in
+    float64 to within a few float64 ulp."""
+    if x.dtype == np.float32:
+        # The in-place steps need arrays, which arithmetic on 0-d arrays does not return.
+        return _erf_float32(x.reshape(x.shape or (1,)), complement).reshape(x.shape)
+    out = _erf_float64(np.asarray(x, dtype=np.float64), complement)
     return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
 
 
@@ -528,7 +594,10 @@ class Sigmoid(Op):
         if not GradMode.enabled:
             y = self.output_array()
             if grad._data.dtype == y.dtype:  # as in Tanh: the same formula in NumPy
-                return _wrap(grad._data * y * (1.0 - y))
+                slope = np.subtract(1.0, y, out=np.empty_like(y))
+                slope *= y
+                slope *= grad._data
+                return _wrap(slope)
         out = self.output()
         return grad * out * (1.0 - out)
 
@@ -574,6 +643,28 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
 # ----------------------------------------------------------------- rectifiers
 
 
+@_jit.kernel(parallel=True)
+def _relu_backward_kernel(out, grad, result):  # pragma: no cover - compiled by Numba
+    for i in _jit.prange(out.size):
+        result[i] = 0.0 if out[i] <= 0 else grad[i]
+
+
+def _relu_backward_array(out: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """``grad`` where ``out`` is not <= 0 (so NaN passes), +0 elsewhere, even where
+    grad is inf or NaN. One pass with the kernel; without it, clearing the
+    bits of the blocked elements (``np.where`` with a mask of random layout is
+    several times slower than these whole-array integer passes)."""
+    kernel = _relu_backward_kernel.compiled()
+    if kernel is not None and out.shape == grad.shape:
+        result = np.empty(out.shape, dtype=grad.dtype)
+        kernel(np.ascontiguousarray(out).reshape(-1), np.ascontiguousarray(grad).reshape(-1), result.reshape(-1))
+        return result
+    bits = np.dtype(f"i{grad.dtype.itemsize}")
+    keep = np.less_equal(out, 0).astype(bits)
+    keep -= 1  # all ones where the gradient passes, 0 where it is blocked
+    return np.bitwise_and(grad.view(bits), keep).view(grad.dtype)
+
+
 class Relu(Op):
     """The gradient passes where the output is not <= 0, so it is 0 at x == 0
     and passes through NaN, as in PyTorch."""
@@ -585,12 +676,11 @@ class Relu(Op):
         return np.maximum(a, 0)
 
     def backward(self, grad):
-        passes = ~(self.output_array() <= 0)
-        if not GradMode.enabled:
+        out = self.output_array()
+        if not GradMode.enabled and grad._data.dtype.kind == "f":
             # As in Tanh: a plain backward masks the gradient in NumPy directly.
-            g = grad._data
-            return _wrap(np.where(passes, g, g.dtype.type(0)))
-        return _pass_where(passes, grad)
+            return _wrap(_relu_backward_array(out, grad._data))
+        return _pass_where(~(out <= 0), grad)
 
 
 def relu(input: Tensor) -> Tensor:
@@ -612,7 +702,11 @@ class LeakyRelu(Op):
 
     def backward(self, grad):
         (x,) = self.saved_inputs
-        return _scale_by(grad, np.where(x._data > 0, 1.0, self.negative_slope))
+        g = grad._data
+        one, slope = g.dtype.type(1), g.dtype.type(self.negative_slope)  # not float64 scalars
+        if not GradMode.enabled:
+            return _wrap(g * np.where(x._data > 0, one, slope))
+        return _scale_by(grad, np.where(x._data > 0, one, slope))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -691,30 +785,187 @@ _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TANH_GELU_SCALE = math.sqrt(2.0 / math.pi)
 _TANH_GELU_CUBIC = 0.044715
+_TANH_GELU_CLIP = 1e4
+
+# GELU's forward also returns its slope (the derivative d gelu / dx) when a
+# graph is being recorded: it shares nearly all the work, and a plain backward
+# is then one multiplication instead of recomputing erf.
+
+
+def _gelu_exact_numpy(a: np.ndarray, with_slope: bool):
+    """``x * Phi(x)`` and its slope ``Phi(x) + x * phi(x)`` in a's dtype, with
+    Phi(-|x|) = erfc(|x| / sqrt 2) / 2 so the negative tail keeps its relative
+    accuracy (``1 + erf`` would cancel there)."""
+    if a.dtype == np.float32:
+        exp_half_square = _exp_minus_square_float32(a, 0.5)  # exp(-x^2 / 2)
+        lower = _scaled_erfc_float32(np.abs(a) * _SQRT1_2)
+        lower *= exp_half_square
+    else:
+        exp_half_square = np.exp(a * a * -0.5)
+        lower = _erf_float64(np.abs(a) * _SQRT1_2, complement=True)
+    lower *= 0.5  # Phi(-|x|)
+    cdf = np.where(a < 0, lower, 1.0 - lower)
+    out = a * cdf
+    if not with_slope:
+        return out, None
+    slope = exp_half_square
+    slope *= _INV_SQRT_2PI
+    slope *= a
+    slope += cdf
+    return out, slope
+
+
+def _gelu_tanh_numpy(a: np.ndarray, with_slope: bool):
+    """PyTorch's tanh approximation ``x/2 * (1 + tanh(u))``, u = sqrt(2/pi) (x +
+    0.044715 x^3), and its slope. ``(1 + tanh(u)) / 2`` is computed as
+    ``sigmoid(2u)``, which keeps its relative accuracy in the negative tail
+    where ``1 + tanh(u)`` cancels."""
+    # Beyond |x| = 1e4 the sigmoid is exactly 0 or 1; clipping there keeps x^3 finite.
+    clipped = np.clip(a, -_TANH_GELU_CLIP, _TANH_GELU_CLIP)
+    cubic_factor = clipped * clipped
+    cubic_factor *= _TANH_GELU_CUBIC
+    cubic_factor += 1.0  # 1 + 0.044715 x^2
+    twice_u = clipped * cubic_factor
+    twice_u *= 2.0 * _TANH_GELU_SCALE
+    cdf = _sigmoid_array(twice_u)
+    out = a * cdf
+    if not with_slope:
+        return out, None
+    # d cdf / dx = 2 sigmoid(2u) (1 - sigmoid(2u)) du/dx, du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+    slope = np.subtract(1.0, cdf, out=twice_u)
+    slope *= cdf
+    cubic_factor *= 3.0
+    cubic_factor -= 2.0
+    slope *= cubic_factor
+    slope *= a
+    slope *= 2.0 * _TANH_GELU_SCALE
+    slope += cdf
+    return out, slope
+
+
+# The float32 kernel: one pass for output and slope, computed in float64 in
+# registers (float32 in and out), within half an ulp of the float32 result.
+# NumPy's exp cannot be called from a loop that should vectorize (it becomes a
+# libm call per element), so exp(q) for the q <= 0 needed here is written out:
+# exp(q) = (exp(-15/32) * exp(q/128 + 15/32)) ** 128, the inner exp by its
+# Taylor series on [-15/32, 15/32] (error 3e-13) and then seven squarings
+# (error at most 128 times that). Below q = -120 every term that uses
+# exp(q) is under float32's smallest number, and exp(q) is taken as 0.
+_EXP_TAYLOR = tuple(1.0 / math.factorial(n) for n in range(12))
+_EXP_SHIFT = 15.0 / 32.0
+_EXP_OF_MINUS_SHIFT = math.exp(-_EXP_SHIFT)
+_EXP_FLOOR = -120.0
+_N0, _N1, _N2, _N3, _N4, _N5, _N6, _N7 = _ERFC_MID_NUM
+_D0, _D1, _D2, _D3, _D4, _D5, _D6, _D7 = _ERFC_MID_DEN
+
+
+@_jit.kernel(parallel=True)
+def _gelu_kernel(x, out, slope, tanh_form, with_slope):  # pragma: no cover - compiled by Numba
+    for i in _jit.prange(x.size):
+        v = np.float64(x[i])
+        # The exponent q <= 0 that each form needs: exp(-x^2 / 2) for the
+        # exact form, exp(-2 |u|) for tanh (whose cdf is sigmoid(2u)).
+        # (Both arguments are computed: a variable set in only one branch
+        # keeps Numba from vectorizing the loop.)
+        u = _TANH_GELU_SCALE * (v + _TANH_GELU_CUBIC * v * v * v)
+        z = math.fabs(v) * _SQRT1_2
+        q = -2.0 * math.fabs(u) if tanh_form else -(z * z)
+        s = max(q, _EXP_FLOOR) * (1.0 / 128.0) + _EXP_SHIFT
+        e = _EXP_TAYLOR[11]
+        e = e * s + _EXP_TAYLOR[10]
+        e = e * s + _EXP_TAYLOR[9]
+        e = e * s + _EXP_TAYLOR[8]
+        e = e * s + _EXP_TAYLOR[7]
+        e = e * s + _EXP_TAYLOR[6]
+        e = e * s + _EXP_TAYLOR[5]
+        e = e * s + _EXP_TAYLOR[4]
+        e = e * s + _EXP_TAYLOR[3]
+        e = e * s + _EXP_TAYLOR[2]
+        e = e * s + _EXP_TAYLOR[1]
+        e = e * s + _EXP_TAYLOR[0]
+        e *= _EXP_OF_MINUS_SHIFT
+        e *= e
+        e *= e
+        e *= e
+        e *= e
+        e *= e
+        e *= e
+        e *= e
+        e = e if q >= _EXP_FLOOR else 0.0
+        if tanh_form:
+            # (1 + tanh u) / 2 = sigmoid(2u) = 1 / (1 + e) for u >= 0, e / (1 + e) below:
+            # neither cancels. Its derivative in u is 2 sigmoid (1 - sigmoid) = 2 e / (1 + e)^2.
+            inverse = 1.0 / (1.0 + e)
+            cdf = inverse if u >= 0 else e * inverse
+            d_cdf = 2.0 * e * inverse * inverse * _TANH_GELU_SCALE * (1.0 + 3.0 * _TANH_GELU_CUBIC * v * v)
+        else:
+            # erfc(z) = exp(-z^2) P(z) / Q(z), Cody's middle range (see _scaled_erfc_float32).
+            y = min(z, _RATIONAL_CAP)
+            p = _ERFC_MID_NUM_LEAD * y + _N0
+            p = p * y + _N1
+            p = p * y + _N2
+            p = p * y + _N3
+            p = p * y + _N4
+            p = p * y + _N5
+            p = p * y + _N6
+            p = p * y + _N7
+            d = y + _D0
+            d = d * y + _D1
+            d = d * y + _D2
+            d = d * y + _D3
+            d = d * y + _D4
+            d = d * y + _D5
+            d = d * y + _D6
+            d = d * y + _D7
+            lower = 0.5 * e * (p / d)  # Phi(-|x|)
+            cdf = lower if v < 0 else 1.0 - lower
+            d_cdf = _INV_SQRT_2PI * e
+        out[i] = v * cdf
+        if with_slope:
+            slope[i] = cdf + v * d_cdf
+
+
+def _gelu_arrays(a: np.ndarray, approximate: str, with_slope: bool):
+    """GELU of ``a`` and (``with_slope``) its slope, by the kernel for float32
+    when Numba is available, by NumPy otherwise."""
+    kernel = _gelu_kernel.compiled() if a.dtype == np.float32 else None
+    if kernel is None:
+        numpy_path = _gelu_tanh_numpy if approximate == "tanh" else _gelu_exact_numpy
+        # The in-place steps need arrays, which arithmetic on 0-d arrays does not return.
+        out, slope = numpy_path(a.reshape(a.shape or (1,)), with_slope)
+        return out.reshape(a.shape), slope.reshape(a.shape) if with_slope else None
+    flat = np.ascontiguousarray(a).reshape(-1)
+    out = np.empty(a.shape, dtype=a.dtype)
+    slope = np.empty(a.shape, dtype=a.dtype) if with_slope else out
+    kernel(flat, out.reshape(-1), slope.reshape(-1), approximate == "tanh", with_slope)
+    return out, slope if with_slope else None
 
 
 class Gelu(Op):
-    """``x * Phi(x)`` with Phi the standard normal CDF, exactly (through erf) or
-    with PyTorch's tanh approximation."""
+    """``x * Phi(x)`` with Phi the standard normal CDF, exactly (through erfc) or
+    with PyTorch's tanh approximation. Forward keeps the slope when the node is
+    recorded; a plain backward multiplies by it, a graph-building backward
+    differentiates the formula again with retrograd ops."""
 
     __slots__ = ("approximate",)
     save_inputs = True
 
-    def forward(self, a, approximate):
+    def forward(self, a, approximate, with_slope):
         self.approximate = approximate
-        if approximate == "tanh":
-            inner = _TANH_GELU_SCALE * (a + _TANH_GELU_CUBIC * (a * a * a))
-            return 0.5 * a * (1 + np.tanh(inner))
-        return a * 0.5 * (1 + erf_array(a * _SQRT1_2))
+        out, self.saved = _gelu_arrays(a, approximate, with_slope)
+        return out
 
     def backward(self, grad):
-        (x,) = self.saved_inputs
+        (x,) = self.saved_inputs  # also checks that x was not changed in place
+        slope = self.saved
+        if not GradMode.enabled and slope is not None and grad._data.dtype == slope.dtype:
+            return _wrap(grad._data * slope)
         if self.approximate == "tanh":
             t = tanh((x + x * x * x * _TANH_GELU_CUBIC) * _TANH_GELU_SCALE)
             slope_of_half_x = (t + 1.0) * 0.5
             slope_of_tanh = x * 0.5 * (1.0 - t * t) * _TANH_GELU_SCALE * (x * x * (3 * _TANH_GELU_CUBIC) + 1.0)
             return grad * (slope_of_half_x + slope_of_tanh)
-        cdf = (erf(x * _SQRT1_2) + 1.0) * 0.5
+        cdf = erfc(x * -_SQRT1_2) * 0.5
         pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
         return grad * (cdf + x * pdf)
 
@@ -723,7 +974,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     _require_floating(input, "gelu")
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"gelu: approximate argument must be either 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(input, approximate=approximate)
+    # The slope is only worth computing when the node will be recorded.
+    with_slope = GradMode.enabled and input._requires_grad
+    return Gelu.apply(input, approximate=approximate, with_slope=with_slope)
 
 
 class Silu(Op):

@@ -30,6 +30,7 @@ Parallel kernels use as many threads as the BLAS library does (see
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +52,13 @@ def _import_numba():
             _numba = numba
             global prange
             prange = numba.prange
+            if "NUMBA_THREADING_LAYER" not in os.environ:
+                # Numba's OpenMP layer leaves its threads spinning after each
+                # parallel loop, stealing the cores from BLAS and from any other
+                # library in the process (a PyTorch step in the same process
+                # ran 3-4x slower); its own work queue sleeps instead. It is
+                # not safe to enter from two threads at once: see _serialized.
+                numba.config.THREADING_LAYER = "workqueue"
             if _threads is not None:
                 numba.set_num_threads(min(_threads, numba.config.NUMBA_NUM_THREADS))
         except Exception:  # not installed, or built for another NumPy
@@ -89,13 +97,30 @@ class Kernel:
             numba = _import_numba()
             # error_model="numpy": division by zero gives inf/NaN as in NumPy,
             # and without Python's ZeroDivisionError checks the loops vectorize.
-            self._compiled = (
-                numba.njit(cache=True, error_model="numpy", **self.options)(self.function) if numba else False
-            )
+            if not numba:
+                self._compiled = False
+            else:
+                dispatcher = numba.njit(cache=True, error_model="numpy", **self.options)(self.function)
+                self._compiled = _serialized(dispatcher) if self.options.get("parallel") else dispatcher
         return self._compiled or None
 
     def __repr__(self) -> str:
         return f"Kernel({self.function.__qualname__}, {self.options})"
+
+
+_launch_lock = threading.Lock()
+
+
+def _serialized(dispatcher: Callable) -> Callable:
+    """``dispatcher`` behind a lock: the work-queue threading layer aborts the
+    process when two Python threads launch parallel loops at the same time."""
+
+    def launch(*args):
+        with _launch_lock:
+            return dispatcher(*args)
+
+    launch.dispatcher = dispatcher  # for inspection (e.g. parallel_diagnostics)
+    return launch
 
 
 def kernel(**options: Any) -> Callable[[Callable], Kernel]:

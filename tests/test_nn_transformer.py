@@ -669,3 +669,33 @@ def test_transformer_errors():
         model(rg.randn(SRC, 2, D_MODEL), rg.randn(TGT, 2, D_MODEL + 1))
     with pytest.raises(AssertionError, match="embed_dim must be divisible by num_heads"):
         TransformerEncoderLayer(6, 4)
+
+
+@pytest.mark.parametrize("use_kernels", [False, True], ids=["numpy", "kernel"])
+def test_float32_pre_norm_causal_encoder_layer_matches_pytorch(monkeypatch, use_kernels):
+    """The training set-up of a small language model: float32, pre-norm, causal
+    mask with the is_causal hint, no dropout (the fused attention node and the
+    layer-norm kernels), against PyTorch at float32 tolerance."""
+    if use_kernels and not rg._jit.numba_available():
+        pytest.skip("Numba is not installed")
+    monkeypatch.setattr(rg._jit, "enabled", use_kernels)
+    options = {"dim_feedforward": 32, "dropout": 0.0, "activation": "gelu", "batch_first": True, "norm_first": True}
+    torch.manual_seed(0)
+    theirs = torch.nn.TransformerEncoderLayer(16, 4, **options, dtype=torch.float32)
+    ours = TransformerEncoderLayer(16, 4, **options, dtype=rg.float32)
+    ours.load_state_dict({k: rg.from_numpy(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 7, 16)).astype(np.float32)
+    grad = rng.standard_normal((3, 7, 16)).astype(np.float32)
+    mask = np.triu(np.full((7, 7), -np.inf, dtype=np.float32), 1)
+    our_x, their_x = rg.from_numpy(x.copy()).requires_grad_(), torch.from_numpy(x.copy()).requires_grad_()
+    our_out = ours(our_x, src_mask=rg.from_numpy(mask), is_causal=True)
+    their_out = theirs(their_x, src_mask=torch.from_numpy(mask), is_causal=True)
+    assert our_out.dtype == rg.float32
+    assert_close(our_out, their_out, "output", tol=1e-5)
+    our_out.backward(rg.from_numpy(grad))
+    their_out.backward(torch.from_numpy(grad))
+    assert_close(our_x.grad, their_x.grad, "input gradient", tol=1e-4)
+    their_params = dict(theirs.named_parameters())
+    for name, parameter in ours.named_parameters():
+        assert_close(parameter.grad, their_params[name].grad, f"gradient of {name}", tol=1e-4)

@@ -256,3 +256,109 @@ def test_functional_multi_head_attention_matches_pytorch_with_static_keys():
             assert a is None or not a.numpy().any(), f"gradient of input {position}"
         else:
             assert_close(a, b, f"gradient of input {position}")
+
+
+# ------------------------------------------ the fused node: float32 fast paths
+
+
+@pytest.fixture(params=[False, True], ids=["numpy", "kernel"])
+def jit_enabled(request, monkeypatch):
+    """Run a test on the NumPy path and (where Numba is installed) on the compiled kernels."""
+    if request.param and not rg._jit.numba_available():
+        pytest.skip("Numba is not installed")
+    monkeypatch.setattr(rg._jit, "enabled", request.param)
+    return request.param
+
+
+FLOAT32_CASES = {
+    "causal": ({"is_causal": True}, ((2, 3, 7, 8), (2, 3, 7, 8), (2, 3, 7, 5))),
+    "causal_more_queries": ({"is_causal": True}, ((2, 9, 4), (2, 6, 4), (2, 6, 3))),
+    "plain_scale": ({"scale": 0.4}, QKV),
+    "float_mask": ({"attn_mask": FLOAT_MASK.astype(np.float32)}, QKV),
+    "bool_mask_row_masked_out": ({"attn_mask": ROW_MASKED_OUT}, HEADS),
+    "broadcast_batch": ({}, ((3, 4), (2, 5, 4), (2, 5, 2))),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOAT32_CASES))
+def test_float32_matches_pytorch(jit_enabled, name):
+    options, shapes = FLOAT32_CASES[name]
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    seed = None
+    results = []
+    for lib in (rg, torch):
+        tensors = [lib.from_numpy(a.copy()).requires_grad_() for a in arrays]
+        given = {k: lib.from_numpy(v.copy()) if isinstance(v, np.ndarray) else v for k, v in options.items()}
+        out = sdpa_of(lib)(*tensors, **given)
+        seed = rng.standard_normal(tuple(out.shape)).astype(np.float32) if seed is None else seed
+        out.backward(lib.from_numpy(seed))
+        results.append((out, *(t.grad for t in tensors)))
+    assert results[0][0].dtype == rg.float32
+    for what, ours, theirs in zip(("output", "grad q", "grad k", "grad v"), *results, strict=True):
+        assert_close(ours, theirs, f"{name}: {what}", tol=2e-5)
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_softmax_kernels_agree_with_numpy_path(monkeypatch, causal):
+    if not rg._jit.numba_available():
+        pytest.skip("Numba is not installed")
+    from retrograd.ops import attention
+
+    rng = np.random.default_rng(6)
+    logits = (rng.standard_normal((2, 3, 6, 9)) * 4).astype(np.float32)
+    logits[0, 1, 2] = -np.inf  # a query that may see nothing
+    logits[1, 0, 3, ::2] = -np.inf
+    grad = rng.standard_normal(logits.shape).astype(np.float32)
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(rg._jit, "enabled", enabled)
+        weights = attention._softmax_in_place(logits.copy(), 0.7, causal)
+        delta = (grad * weights).sum(-1)
+        grad_logits = attention._grad_logits_in_place(grad.copy(), weights, delta, 0.7, causal)
+        results.append((weights, grad_logits))
+    (kernel_weights, kernel_grad), (numpy_weights, numpy_grad) = results
+    np.testing.assert_allclose(kernel_weights, numpy_weights, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(kernel_grad, numpy_grad, rtol=1e-5, atol=1e-6)
+    assert not kernel_weights[0, 1, 2].any() and not kernel_grad[0, 1, 2].any()  # sees nothing: zeros
+    if causal:  # keys after each query take no part
+        assert not kernel_weights[..., 0, 1:].any() and not kernel_grad[..., 0, 1:].any()
+
+
+def test_fused_node_is_twice_differentiable_with_a_float_mask_that_requires_grad():
+    rng = np.random.default_rng(7)
+    q, k, v = (rg.tensor(rng.standard_normal(s), requires_grad=True) for s in QKV)
+    mask = rg.tensor(rng.standard_normal((3, 5)), requires_grad=True)
+
+    def attend(q, k, v, mask):
+        return scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=0.6)
+
+    assert attend(q, k, v, mask).grad_fn.name() == "ScaledDotProductFlashAttentionForCpuBackward0"
+    assert rg.autograd.gradcheck(attend, (q, k, v, mask))
+    assert rg.autograd.gradgradcheck(attend, (q, k, v, mask))
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_packed_self_attention_is_twice_differentiable(batch_first):
+    """Self-attention without the weights: one node over the packed projection."""
+    rng = np.random.default_rng(8)
+    length, batch, embed, heads = 4, 2, 6, 3
+    shape = (batch, length, embed) if batch_first else (length, batch, embed)
+    x = rg.tensor(rng.standard_normal(shape), requires_grad=True)
+    in_weight = rg.tensor(rng.standard_normal((3 * embed, embed)) * 0.5, requires_grad=True)
+    in_bias = rg.tensor(rng.standard_normal(3 * embed), requires_grad=True)
+    out_weight = rg.tensor(rng.standard_normal((embed, embed)) * 0.5, requires_grad=True)
+    causal_mask = rg.from_numpy(np.triu(np.full((length, length), -np.inf), 1))
+    from retrograd.ops.attention import _multi_head_attention
+
+    def attend(x, in_weight, in_bias, out_weight):
+        return _multi_head_attention(
+            x, x, x, embed, heads, in_weight, in_bias, None, None, False, 0.0, out_weight, None,
+            need_weights=False, attn_mask=causal_mask, is_causal=True, training=True, key_padding_mask=None,
+            use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None, v_proj_weight=None,
+            static_k=None, static_v=None, average_attn_weights=True, batch_first=batch_first,
+        )[0]  # fmt: skip
+
+    inputs = (x, in_weight, in_bias, out_weight)
+    assert rg.autograd.gradcheck(attend, inputs)
+    assert rg.autograd.gradgradcheck(attend, inputs)

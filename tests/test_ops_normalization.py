@@ -426,3 +426,66 @@ def test_backward_refuses_an_input_changed_in_place():
         y.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+# ------------------------------------------- layer_norm: float32 fast paths
+
+
+@pytest.fixture(params=[False, True], ids=["numpy", "kernel"])
+def jit_enabled(request, monkeypatch):
+    """Run a test on the NumPy path and (where Numba is installed) on the compiled kernels."""
+    if request.param and not rg._jit.numba_available():
+        pytest.skip("Numba is not installed")
+    monkeypatch.setattr(rg._jit, "enabled", request.param)
+    return request.param
+
+
+def _layer_norm_float32_pair(lib, arrays, params, normalized_shape):
+    tensors = [lib.from_numpy(a.copy()).requires_grad_() for a in arrays]
+    given = dict(zip(params, tensors[1:], strict=True))
+    return tensors, F(lib).layer_norm(tensors[0], normalized_shape, **given)
+
+
+@pytest.mark.parametrize("params", [("weight", "bias"), ("weight",), ("bias",), ()])
+@pytest.mark.parametrize(("shape", "normalized_shape"), [((3, 7, 40), (40,)), ((5, 4, 6), (4, 6)), ((1, 3), (3,))])
+def test_layer_norm_float32_matches_pytorch(jit_enabled, params, shape, normalized_shape):
+    rng = np.random.default_rng(3)
+    arrays = [(rng.standard_normal(shape) * 3 + 1).astype(np.float32)]
+    arrays += [rng.standard_normal(normalized_shape).astype(np.float32) for _ in params]
+    seed = rng.standard_normal(shape).astype(np.float32)
+    ours, out = _layer_norm_float32_pair(rg, arrays, params, normalized_shape)
+    theirs, expected = _layer_norm_float32_pair(torch, arrays, params, normalized_shape)
+    assert out.dtype == rg.float32
+    assert_close(out, expected, "output", tol=1e-5)
+    out.backward(rg.from_numpy(seed))
+    expected.backward(torch.from_numpy(seed))
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.grad.dtype == rg.float32
+        assert_close(a.grad, b.grad, "gradient", tol=2e-4)
+
+
+def test_layer_norm_float32_kernel_agrees_with_numpy_path(monkeypatch):
+    if not rg._jit.numba_available():
+        pytest.skip("Numba is not installed")
+    rng = np.random.default_rng(4)
+    rows = (rng.standard_normal((300, 96)) * 5 - 2).astype(np.float32)
+    weight, bias = rng.standard_normal(96).astype(np.float32), rng.standard_normal(96).astype(np.float32)
+    grad = rng.standard_normal((300, 96)).astype(np.float32)
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(rg._jit, "enabled", enabled)
+        out, mean, inv_std = rg_functional._layer_norm_rows(rows, weight, bias, 1e-5)
+        grads = rg_functional._layer_norm_backward_rows(grad, rows, mean, inv_std, weight, True, True, True)
+        results.append((out, mean, inv_std, *grads))
+    for kernel_value, numpy_value in zip(*results, strict=True):
+        assert kernel_value.dtype == np.float32
+        np.testing.assert_allclose(kernel_value, numpy_value, rtol=1e-4, atol=1e-4)
+
+
+def test_layer_norm_backward_computes_only_the_wanted_gradients():
+    x = rg.randn(4, 6, requires_grad=True)
+    weight, bias = rg.ones(6), rg.zeros(6, requires_grad=True)
+    rg_functional.layer_norm(x, (6,), weight, bias).sum().backward()
+    assert weight.grad is None
+    np.testing.assert_allclose(bias.grad.numpy(), 4.0)
+    np.testing.assert_allclose(x.grad.numpy(), 0.0, atol=1e-5)  # the sum of a normalised row is constant

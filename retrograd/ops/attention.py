@@ -2,12 +2,21 @@
 multi-head attention (``multi_head_attention_forward``), with PyTorch's
 arguments and semantics.
 
-Both reduce to the same core over tensors laid out ``(batch..., heads, L, d)``:
-one batched matmul for the scores, one node for ``softmax(scale * scores +
-bias)`` (the mask is folded into the softmax, so no masked copy of the scores
-is made), dropout on the weights, and one batched matmul with the values.
-Every backward is written with retrograd ops, so attention is twice
-differentiable.
+Both reduce to the same core over tensors laid out ``(batch..., heads, L, d)``.
+Without dropout and without the weights being returned (training and
+inference of the usual models) the core is one node, ``Attention``: the
+scores are one batched matmul, the softmax runs in place on them (the
+causal mask applied as it goes, never materialised), and the probabilities
+are kept for backward, whose gradients come from four batched matmuls and
+one elementwise pass. Multi-head self-attention hands it the packed
+projection ``(N, L, 3E)`` as it is: the heads are strided views of it, the
+output is written straight into the merged ``(N, L, E)`` layout and the
+gradient straight into the packed one, so no head is ever copied.
+
+Otherwise (dropout on the weights, or the weights asked for) the core is
+a composition: a batched matmul, one node for ``softmax(scale * scores +
+bias)``, dropout, and a batched matmul with the values. Every backward is
+differentiable, so attention is twice differentiable either way.
 
 Masks follow PyTorch: for ``scaled_dot_product_attention`` a boolean mask says
 which positions *take part* (True) and a float mask is added to the scores;
@@ -17,12 +26,15 @@ which positions are *left out* (True).
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
 import numpy as np
 
+from .. import _jit
 from ..autograd.function import Op
+from ..autograd.grad_mode import GradMode
 from .common import Tensor, _wrap
 from .elementwise import add
 from .linalg import linear, matmul
@@ -100,6 +112,272 @@ def _attend(
 def _additive_mask(allowed: np.ndarray, dtype: np.dtype) -> Tensor:
     """A boolean mask as a constant to add to the scores: 0 where allowed, -inf elsewhere."""
     return _wrap(np.where(allowed, dtype.type(0), dtype.type(-np.inf)))
+
+
+# ----------------------------------------------------------- the fused node
+
+
+@functools.lru_cache(maxsize=32)
+def _causal_mask(target: int, source: int) -> np.ndarray:
+    """True where query ``i`` may not see key ``j`` (``j > i``, top-left aligned);
+    cached and read-only, as every call of a model asks for the same one."""
+    hidden = ~np.tri(target, source, dtype=bool)
+    hidden.flags.writeable = False
+    return hidden
+
+
+def _causal_bias(target: int, source: int, dtype: np.dtype) -> Tensor:
+    """The causal mask as a constant to add to the scores: 0 where seen, -inf elsewhere."""
+    return _additive_mask(~_causal_mask(target, source), dtype)
+
+
+def _packed_heads(packed: np.ndarray, heads: int, batch_first: bool) -> tuple:
+    """Views (N, heads, L, head_dim) of the query, key and value packed along the
+    last dimension of a (N, L, 3E) (``batch_first``) or (L, N, 3E) array."""
+    grouped = packed.reshape(*packed.shape[:2], 3, heads, -1)
+    return tuple(grouped.transpose((2, 0, 3, 1, 4) if batch_first else (2, 1, 3, 0, 4)))
+
+
+def _token_heads(tokens: np.ndarray, heads: int, batch_first: bool) -> np.ndarray:
+    """A view (N, heads, L, head_dim) of a (N, L, E) or (L, N, E) array."""
+    split = tokens.reshape(*tokens.shape[:2], heads, -1)
+    return split.transpose((0, 2, 1, 3) if batch_first else (1, 2, 0, 3))
+
+
+# Row kernels of the softmax (float32). The exponential itself stays with
+# NumPy, whose vectorised exp is faster than a compiled scalar one; the
+# kernels do the row maxima and sums, which NumPy makes in many short
+# reductions along the last axis. The sums may be added in any order.
+@_jit.kernel(parallel=True, fastmath={"reassoc", "contract"})
+def _shift_rows_kernel(logits, queries, scale, causal):  # pragma: no cover - compiled by Numba
+    n, width = logits.shape
+    lowest = logits.dtype.type(-np.inf)
+    for row in _jit.prange(n):
+        stop = min(width, row % queries + 1) if causal else width
+        peak = lowest
+        for j in range(stop):
+            value = logits[row, j] * scale
+            logits[row, j] = value
+            peak = value if value > peak else peak  # a NaN never becomes the peak, and stays NaN
+        if peak == lowest:
+            stop = 0  # a query that may see nothing: exp(-inf) = 0 across the row
+        for j in range(stop):
+            logits[row, j] -= peak
+        for j in range(stop, width):
+            logits[row, j] = lowest
+
+
+@_jit.kernel(parallel=True, fastmath={"reassoc", "contract"})
+def _normalize_rows_kernel(weights, queries, causal):  # pragma: no cover - compiled by Numba
+    n, width = weights.shape
+    for row in _jit.prange(n):
+        stop = min(width, row % queries + 1) if causal else width
+        total = weights.dtype.type(0.0)
+        for j in range(stop):
+            total += weights[row, j]
+        if total != 0:  # 0: a fully masked row, which stays zero
+            share = weights.dtype.type(1.0) / total
+            for j in range(stop):
+                weights[row, j] *= share
+
+
+@_jit.kernel(parallel=True)
+def _grad_logits_kernel(grad, weights, delta, scale, queries, causal):  # pragma: no cover - compiled by Numba
+    n, width = grad.shape
+    for row in _jit.prange(n):
+        stop = min(width, row % queries + 1) if causal else width
+        offset = delta[row]
+        for j in range(stop):
+            grad[row, j] = scale * weights[row, j] * (grad[row, j] - offset)
+        for j in range(stop, width):
+            grad[row, j] = 0  # a key the query does not see: its weight is 0
+
+
+def _grad_logits_in_place(grad: np.ndarray, weights: np.ndarray, delta: np.ndarray, scale: float, causal: bool):
+    """``scale * weights * (grad - delta)``, the softmax's backward, in place on
+    ``grad`` (the gradient of the weights); ``delta`` holds each row's
+    ``sum(grad * weights)``."""
+    kernel = _grad_logits_kernel.compiled() if grad.dtype == np.float32 and grad.size else None
+    if kernel is not None and weights.shape == grad.shape:
+        queries, keys = grad.shape[-2:]
+        kernel(
+            grad.reshape(-1, keys),
+            weights.reshape(-1, keys),
+            delta.reshape(-1),
+            grad.dtype.type(scale),
+            queries,
+            causal,
+        )
+        return grad
+    grad -= delta[..., None]
+    grad *= weights
+    if scale != 1.0:
+        grad *= grad.dtype.type(scale)
+    return grad
+
+
+def _softmax_in_place(logits: np.ndarray, scale: float, causal: bool) -> np.ndarray:
+    """``softmax(scale * logits)`` over the last dimension, in place, with the keys
+    after each query left out (-inf) when ``causal``. A row whose every entry is
+    -inf (a query that may see nothing) gives zeros, as in PyTorch's
+    ``scaled_dot_product_attention``."""
+    queries, keys = logits.shape[-2:]
+    shift = _shift_rows_kernel.compiled() if logits.dtype == np.float32 and logits.size else None
+    if shift is not None:
+        rows = logits.reshape(-1, keys)
+        shift(rows, queries, logits.dtype.type(scale), causal)
+        np.exp(rows, out=rows)
+        _normalize_rows_kernel.compiled()(rows, queries, causal)
+        return logits
+    if scale != 1.0:
+        logits *= logits.dtype.type(scale)
+    if causal:
+        np.copyto(logits, -np.inf, where=_causal_mask(queries, keys))
+    peak = np.max(logits, axis=-1, keepdims=True, initial=-np.inf)
+    masked_rows = peak == -np.inf
+    peak[masked_rows] = 0  # exp(-inf - 0) = 0 across the row
+    logits -= peak
+    np.exp(logits, out=logits)
+    total = np.add.reduce(logits, axis=-1, keepdims=True)
+    total[masked_rows] = 1  # 0 / 1: the row stays zero
+    logits /= total
+    return logits
+
+
+class Attention(Op):
+    """``softmax(scale * q k^T + bias) v`` in one node, with the causal mask
+    (``causal``) and a float ``bias`` (``has_bias``, the last input) optional.
+
+    The inputs are ``q, k, v`` (``..., L or S, d``; batch dimensions
+    broadcast) or, with ``heads`` set, one packed projection (N, L, 3E)
+    (``batch_first``) or (L, N, 3E) whose heads are viewed in place; the output
+    then comes merged, (N, L, E) or (L, N, E).
+
+    Forward keeps the probabilities ``P``. With ``O = P v`` and the output's
+    gradient ``dO``: ``dv = P^T dO``, ``dP = dO v^T``, the logits' gradient
+    ``dZ = P * (dP - rowsum(dO * O))`` (``rowsum(dP * P)`` equals
+    ``rowsum(dO * O)`` and is cheaper), which is the bias's gradient, and
+    ``dq = scale dZ k``, ``dk = scale dZ^T q``. When the backward is recorded
+    (``create_graph=True``) it is built from retrograd ops on the inputs, so
+    second derivatives flow.
+    """
+
+    __slots__ = ("batch_first", "causal", "has_bias", "heads", "scale")
+    save_inputs = True
+    save_output = True
+    backward_name = "ScaledDotProductFlashAttentionForCpuBackward0"
+
+    def forward(self, *arrays, scale, causal, has_bias, heads, batch_first):
+        self.scale = scale
+        self.causal = causal
+        self.has_bias = has_bias
+        self.heads = heads
+        self.batch_first = batch_first
+        bias = arrays[-1] if has_bias else None
+        if heads is None:
+            q, k, v = arrays[:3]
+            merged = out = None
+        else:
+            q, k, v = _packed_heads(arrays[0], heads, batch_first)
+            merged = np.empty(arrays[0].shape[:2] + (v.shape[-1] * heads,), dtype=v.dtype)
+            out = _token_heads(merged, heads, batch_first)
+        logits = np.matmul(q, np.swapaxes(k, -1, -2))
+        if bias is not None:
+            if scale != 1.0:
+                logits *= logits.dtype.type(scale)
+            logits += bias  # callers shape the mask to broadcast against the scores
+            scale = 1.0
+        probabilities = _softmax_in_place(logits, scale, causal)
+        self.saved = probabilities
+        result = np.matmul(probabilities, v, out=out)
+        return result if merged is None else merged
+
+    def backward(self, grad):
+        if GradMode.enabled:
+            return self._recorded_backward(grad)
+        inputs = self.saved_inputs
+        probabilities = self.saved
+        output = self.output_array()
+        grad_output = grad._data
+        edges = self.next_edges
+        if self.heads is None:
+            q, k, v = (t._data for t in inputs[:3])
+            wants = (edges[0] is not None, edges[1] is not None, edges[2] is not None)
+            grad_q = grad_k = grad_v = None  # new arrays (of the broadcast shape)
+        else:
+            packed = inputs[0]._data
+            q, k, v = _packed_heads(packed, self.heads, self.batch_first)
+            grad_output = _token_heads(grad_output, self.heads, self.batch_first)
+            output = _token_heads(output, self.heads, self.batch_first)
+            wants = (edges[0] is not None,) * 3
+            grad_packed = np.empty(packed.shape, dtype=packed.dtype)
+            grad_q, grad_k, grad_v = _packed_heads(grad_packed, self.heads, self.batch_first)
+        wants_bias = self.has_bias and edges[-1] is not None
+        if wants[2]:
+            grad_v = np.matmul(np.swapaxes(probabilities, -1, -2), grad_output, out=grad_v)
+        grad_bias = None
+        if wants[0] or wants[1] or wants_bias:
+            grad_logits = np.matmul(grad_output, np.swapaxes(v, -1, -2))
+            delta = np.einsum("...ij,...ij->...i", grad_output, output)
+            if wants_bias:  # the bias's gradient is the logits', before the scale
+                grad_logits = _grad_logits_in_place(grad_logits, probabilities, delta, 1.0, self.causal)
+                grad_bias = _wrap(grad_logits)
+                grad_logits = grad_logits * grad_logits.dtype.type(self.scale)
+            else:
+                grad_logits = _grad_logits_in_place(grad_logits, probabilities, delta, self.scale, self.causal)
+            if wants[0]:
+                grad_q = np.matmul(grad_logits, k, out=grad_q)
+            if wants[1]:
+                grad_k = np.matmul(np.swapaxes(grad_logits, -1, -2), q, out=grad_k)
+        if self.heads is None:
+            grads = [None if g is None else _wrap(g) for g in (grad_q, grad_k, grad_v)]
+        else:
+            grads = [_wrap(grad_packed) if wants[0] else None]
+        if self.has_bias:
+            grads.append(grad_bias)
+        return tuple(grads)
+
+    def _recorded_backward(self, grad: Tensor) -> tuple:
+        """The same gradients from retrograd ops on the inputs (``create_graph=True``)."""
+        inputs = self.saved_inputs
+        if self.heads is None:
+            q, k, v = inputs[:3]
+        else:
+            q, k, v = _split_heads(inputs[0], 3, self.heads, self.batch_first)
+            (grad,) = _split_heads(grad, 1, self.heads, self.batch_first)
+        bias = inputs[-1] if self.has_bias else None
+        if self.causal:
+            causal = _causal_bias(q.shape[-2], k.shape[-2], q._data.dtype)
+            bias = causal if bias is None else add(bias, causal)
+        scores = matmul(q, k.mT)
+        if bias is None:
+            probabilities = AttentionSoftmax.apply(scores, scale=self.scale, zero_masked_rows=True)
+        else:
+            probabilities = AttentionSoftmax.apply(scores, bias, scale=self.scale, zero_masked_rows=True)
+        grad_probabilities = matmul(grad, v.mT)
+        grad_logits = probabilities * (grad_probabilities - (grad_probabilities * probabilities).sum(-1, keepdim=True))
+        grad_scores = grad_logits * self.scale
+        grad_q, grad_k, grad_v = matmul(grad_scores, k), matmul(grad_scores.mT, q), matmul(probabilities.mT, grad)
+        if self.heads is None:
+            grads = [grad_q, grad_k, grad_v]
+        else:
+            grads = [cat([_merge_heads(g, self.batch_first) for g in (grad_q, grad_k, grad_v)], dim=-1)]
+        if self.has_bias:
+            grads.append(grad_logits)
+        return tuple(grads)
+
+
+def _fused_attention(query, key, value, bias, scale: float, causal: bool) -> Tensor:
+    """``Attention`` over (batch..., heads, L, d) tensors."""
+    inputs = (query, key, value) if bias is None else (query, key, value, bias)
+    return Attention.apply(
+        *inputs,
+        scale=scale,
+        causal=causal,
+        has_bias=bias is not None,
+        heads=None,
+        batch_first=True,
+    )
 
 
 # ------------------------------------------------ scaled_dot_product_attention
@@ -183,13 +461,13 @@ def _grouped_query_heads(query: Tensor, key: Tensor, value: Tensor) -> tuple[Ten
 
 
 def _sdpa_bias(attn_mask, is_causal: bool, scores_shape: tuple, dtype: np.dtype) -> Tensor | None:
-    """What to add to the scores: the causal mask, the boolean mask as 0/-inf, or the float mask."""
+    """What to add to the scores: the boolean mask as 0/-inf, or the float mask
+    (None for none, and for the causal mask, which the callers apply)."""
     op = "scaled_dot_product_attention"
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError(f"{op}: explicit attn_mask should not be set when is_causal=True")
-        target, source = scores_shape[-2:]
-        return _additive_mask(np.tri(target, source, dtype=bool), dtype)
+        return None
     if attn_mask is None:
         return None
     _check_tensor(attn_mask, "attn_mask", op)
@@ -246,6 +524,10 @@ def scaled_dot_product_attention(
     if scale is None:
         # With E = 0 every score is an empty sum (0) whatever the scale: keep it finite.
         scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
+    if dropout_p == 0:
+        return _fused_attention(query, key, value, bias, float(scale), bool(is_causal))
+    if is_causal:
+        bias = _causal_bias(*scores_shape[-2:], dtype)
     output, _ = _attend(query, key, value, bias, float(dropout_p), float(scale))
     return output
 
@@ -492,7 +774,26 @@ def _multi_head_attention(
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
         separate = None
-    q, k, v = _project(query, key, value, in_proj_weight, in_proj_bias, separate, num_heads, batch_first)
+    _check_dropout_p(dropout_p, "multi_head_attention_forward")
+    dropout_p = float(dropout_p) if training else 0.0
+    # Without dropout and without the weights returned, attention is one fused
+    # node; self-attention hands it the packed projection, heads and all.
+    fused = dropout_p == 0.0 and not need_weights
+    packed = (
+        fused
+        and separate is None
+        and query is key
+        and key is value
+        and bias_k is None
+        and bias_v is None
+        and static_k is None
+        and static_v is None
+        and not add_zero_attn
+    )
+    if packed:
+        projected = linear(query, in_proj_weight, in_proj_bias)
+    else:
+        q, k, v = _project(query, key, value, in_proj_weight, in_proj_bias, separate, num_heads, batch_first)
 
     if attn_mask is not None:
         _check_attn_mask_shape(attn_mask, (tgt_len, src_len), (bsz * num_heads, tgt_len, src_len))
@@ -521,7 +822,8 @@ def _multi_head_attention(
         zeros = _wrap(np.zeros((bsz, num_heads, 1, head_dim), dtype=dtype))
         k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
         extra_keys += 1
-    src_len = k.shape[2]
+    if not packed:
+        src_len = k.shape[2]
     if extra_keys and attn_mask is not None:
         attn_mask = pad(attn_mask, (0, extra_keys))
 
@@ -537,15 +839,27 @@ def _multi_head_attention(
             key_padding_mask = pad(key_padding_mask, (0, extra_keys))
         key_padding_mask = key_padding_mask.reshape(bsz, 1, 1, src_len)
         bias = key_padding_mask if attn_mask is None else add(attn_mask, key_padding_mask)
-    if causal:
-        bias = _additive_mask(np.tri(tgt_len, src_len, dtype=bool), dtype)
-
-    _check_dropout_p(dropout_p, "multi_head_attention_forward")
-    dropout_p = float(dropout_p) if training else 0.0
-    # With the weights returned, PyTorch takes a plain softmax (a query that may
-    # attend to nothing gets NaN); without, scaled_dot_product_attention (zeros).
-    output, weights = _attend(q, k, v, bias, dropout_p, 1.0 / math.sqrt(head_dim), zero_masked_rows=not need_weights)
-    output = linear(_merge_heads(output, batch_first), out_proj_weight, out_proj_bias)
+    scale = 1.0 / math.sqrt(head_dim)
+    if packed:
+        inputs = (projected,) if bias is None else (projected, bias)
+        output = Attention.apply(
+            *inputs,
+            scale=scale,
+            causal=causal,
+            has_bias=bias is not None,
+            heads=num_heads,
+            batch_first=batch_first,
+        )
+    elif fused:
+        output = _merge_heads(_fused_attention(q, k, v, bias, scale, causal), batch_first)
+    else:
+        if causal:
+            bias = _causal_bias(tgt_len, src_len, dtype)
+        # With the weights returned, PyTorch takes a plain softmax (a query that may
+        # attend to nothing gets NaN); without, scaled_dot_product_attention (zeros).
+        output, weights = _attend(q, k, v, bias, dropout_p, scale, zero_masked_rows=not need_weights)
+        output = _merge_heads(output, batch_first)
+    output = linear(output, out_proj_weight, out_proj_bias)
     if not is_batched:
         output = output.squeeze(batch_dim)
     if not need_weights:

@@ -235,7 +235,14 @@ def _log_softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
     """``a - logsumexp(a)`` along ``axis``, shifted by the maximum so no exp overflows."""
     with np.errstate(divide="ignore", invalid="ignore"):
         shifted = a - np.max(a, axis=axis, keepdims=True, initial=-np.inf)
-        shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        exps = np.exp(shifted)
+        if axis == a.ndim - 1 and a.ndim == 2 and a.shape[1]:
+            # Rows of a few classes: one matrix-vector product sums them far
+            # faster than a reduction along the last axis does.
+            totals = np.matmul(exps, np.ones(a.shape[1], dtype=a.dtype))[:, None]
+        else:
+            totals = np.add.reduce(exps, axis=axis, keepdims=True)
+        shifted -= np.log(totals, out=totals)
         return shifted
 
 
@@ -454,16 +461,23 @@ class CrossEntropy(Op):
             if smoothing:
                 offset += smooth_offset.astype(dtype, copy=False)
             local = softmax(logits, 1) * _wrap(scale.astype(dtype, copy=False)) - _wrap(offset)
-        else:
-            gradient = np.exp(log_probs)
-            gradient *= scale
-            if smoothing:
-                gradient -= smooth_offset
-            at_target = np.take_along_axis(gradient, targets.indices, axis=1)
-            at_target -= kept * targets.target_weight[:, None]
-            np.put_along_axis(gradient, targets.indices, at_target, axis=1)
-            local = _wrap(gradient)
-        return _spread_class_grad(grad, targets, self.reduction) * local
+            return _spread_class_grad(grad, targets, self.reduction) * local
+        # No graph to build: the incoming gradient joins the per-sample factors,
+        # so the whole gradient is made in one array with one full pass.
+        incoming = grad._data
+        if self.reduction == "none":
+            incoming = incoming[:, None]
+        elif self.reduction == "mean":
+            total = targets.total_weight
+            incoming = incoming / total if total != 0 else incoming * 0
+        gradient = np.exp(log_probs)
+        gradient *= scale * incoming
+        if smoothing:
+            gradient -= smooth_offset * incoming
+        at_target = np.take_along_axis(gradient, targets.indices, axis=1)
+        at_target -= (kept * targets.target_weight[:, None]) * incoming
+        np.put_along_axis(gradient, targets.indices, at_target, axis=1)
+        return _wrap(gradient)
 
 
 def _check_label_smoothing(op: str, label_smoothing) -> None:

@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 
-from .. import random
+from .. import _jit, random
 from ..autograd.function import Op
 from ..autograd.grad_mode import GradMode
 from .common import Tensor, _wrap
@@ -175,7 +175,15 @@ class BatchNorm(_Normalization):
 
 class LayerNorm(_Normalization):
     """Normalisation of each sample over its last ``normalized_ndim`` dimensions;
-    the weight and bias have the shape of those dimensions."""
+    the weight and bias have the shape of those dimensions.
+
+    The work runs on a ``(rows, width)`` view of the input, one row per
+    sample. Forward saves each row's mean and inverse standard deviation (in
+    the input's dtype); a plain backward rebuilds ``x_hat`` from them and
+    makes the two row means of the closed form with ``einsum`` (no
+    temporaries), or runs the row kernel. With ``create_graph=True`` the
+    backward is the differentiable one of ``_Normalization``.
+    """
 
     __slots__ = ()
     backward_name = "NativeLayerNormBackward0"
@@ -190,8 +198,177 @@ class LayerNorm(_Normalization):
         self.has_weight = has_weight
         self.has_bias = has_bias
         self.batch_stats = True
-        mean, centered, variance = _moments(x, self.stat_dims)
-        return self._normalize(params, mean, centered, variance)
+        rows = x.reshape(-1, math.prod(self.param_view))
+        weight = params[0].reshape(-1) if has_weight else None
+        bias = params[-1].reshape(-1) if has_bias else None
+        out, mean, inv_std = _layer_norm_rows(rows, weight, bias, eps)
+        self.saved = (mean, inv_std)
+        return out.reshape(x.shape)
+
+    def backward(self, grad):
+        if GradMode.enabled:
+            return super().backward(grad)
+        x, *params = self.saved_inputs
+        mean, inv_std = self.saved
+        edges = self.next_edges
+        wants_weight = self.has_weight and edges[1] is not None
+        wants_bias = self.has_bias and edges[-1] is not None
+        width = math.prod(self.param_view)
+        weight = params[0]._data.reshape(-1) if self.has_weight else None
+        grad_rows = grad._data.reshape(-1, width)
+        rows = x._data.reshape(-1, width)
+        grad_input, grad_weight, grad_bias = _layer_norm_backward_rows(
+            grad_rows, rows, mean, inv_std, weight, edges[0] is not None, wants_weight, wants_bias
+        )
+        grads = [None if grad_input is None else _wrap(grad_input.reshape(x._data.shape))]
+        if self.has_weight:
+            grads.append(None if grad_weight is None else _wrap(grad_weight.reshape(self.param_view)))
+        if self.has_bias:
+            grads.append(None if grad_bias is None else _wrap(grad_bias.reshape(self.param_view)))
+        return tuple(grads)
+
+
+# Row kernels of layer_norm (float32): each row is read from memory once and
+# stays in cache for its second pass. Partial sums of the weight and bias
+# gradients are kept per block of rows, a fixed number of blocks, so the
+# result does not depend on the number of threads.
+_GRAD_BLOCKS = 16
+# The row sums may be added in any order (so they vectorize); no other
+# fast-math liberty is taken, so NaN and inf propagate as in NumPy.
+_SUMS_IN_ANY_ORDER = {"reassoc", "contract"}
+
+
+@_jit.kernel(parallel=True, fastmath=_SUMS_IN_ANY_ORDER)
+def _layer_norm_forward_kernel(rows, weight, bias, eps, out, mean, inv_std):  # pragma: no cover - compiled by Numba
+    n, width = rows.shape
+    zero = rows.dtype.type(0.0)
+    one = rows.dtype.type(1.0)
+    per_element = rows.dtype.type(1.0 / width)
+    eps = rows.dtype.type(eps)
+    for i in _jit.prange(n):
+        total = zero
+        for j in range(width):
+            total += rows[i, j]
+        shift = total * per_element
+        squares = zero
+        for j in range(width):
+            centered = rows[i, j] - shift
+            squares += centered * centered
+        scale = one / np.sqrt(squares * per_element + eps)
+        mean[i] = shift
+        inv_std[i] = scale
+        for j in range(width):
+            out[i, j] = (rows[i, j] - shift) * scale * weight[j] + bias[j]
+
+
+@_jit.kernel(parallel=True, fastmath=_SUMS_IN_ANY_ORDER)
+def _layer_norm_backward_kernel(
+    grad, rows, mean, inv_std, weight, grad_input, weight_partials, bias_partials
+):  # pragma: no cover - compiled by Numba
+    n, width = rows.shape
+    blocks = weight_partials.shape[0]
+    zero = rows.dtype.type(0.0)
+    per_element = rows.dtype.type(1.0 / width)
+    for block in _jit.prange(blocks):
+        for i in range(block * n // blocks, (block + 1) * n // blocks):
+            shift = mean[i]
+            scale = inv_std[i]
+            sum_g = zero
+            sum_g_x_hat = zero
+            for j in range(width):
+                x_hat = (rows[i, j] - shift) * scale
+                weight_partials[block, j] += grad[i, j] * x_hat
+                bias_partials[block, j] += grad[i, j]
+                g = grad[i, j] * weight[j]
+                sum_g += g
+                sum_g_x_hat += g * x_hat
+            mean_g = sum_g * per_element
+            mean_g_x_hat = sum_g_x_hat * per_element
+            for j in range(width):
+                x_hat = (rows[i, j] - shift) * scale
+                grad_input[i, j] = scale * (grad[i, j] * weight[j] - mean_g - x_hat * mean_g_x_hat)
+
+
+def _layer_norm_rows(rows: np.ndarray, weight, bias, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``layer_norm`` of each row of ``rows`` (n, width): the output and each
+    row's mean and inverse standard deviation, as (n,) arrays."""
+    n, width = rows.shape
+    dtype = rows.dtype
+    if rows.size == 0:  # statistics of empty rows are NaN (without NumPy's warning)
+        undefined = np.full(n, np.nan, dtype=dtype)
+        return np.empty_like(rows), undefined, undefined.copy()
+    kernel = _layer_norm_forward_kernel.compiled() if dtype == np.float32 else None
+    if kernel is not None:
+        out = np.empty((n, width), dtype=dtype)
+        mean = np.empty(n, dtype=dtype)
+        inv_std = np.empty(n, dtype=dtype)
+        ones = np.ones(width, dtype=dtype) if weight is None or bias is None else None
+        kernel(
+            np.ascontiguousarray(rows),
+            ones if weight is None else weight,
+            np.zeros_like(ones) if bias is None else bias,
+            eps,
+            out,
+            mean,
+            inv_std,
+        )
+        return out, mean, inv_std
+    mean = np.add.reduce(rows, axis=1) / dtype.type(width)
+    out = rows - mean[:, None]
+    variance = np.einsum("ij,ij->i", out, out) / dtype.type(width)
+    variance += dtype.type(eps)
+    inv_std = np.sqrt(variance, out=variance)
+    np.reciprocal(inv_std, out=inv_std)
+    out *= inv_std[:, None]
+    if weight is not None:
+        out *= weight
+    if bias is not None:
+        out += bias
+    return out, mean, inv_std
+
+
+def _layer_norm_backward_rows(grad, rows, mean, inv_std, weight, wants_input, wants_weight, wants_bias) -> tuple:
+    """The gradients of ``layer_norm`` over rows (n, width), in NumPy: the input's
+    ``inv_std * (g - mean(g) - x_hat * mean(g * x_hat))`` with ``g = grad * weight``,
+    the weight's ``sum(grad * x_hat)`` and the bias's ``sum(grad)`` over rows
+    (None for those not wanted)."""
+    n, width = rows.shape
+    dtype = rows.dtype
+    kernel = _layer_norm_backward_kernel.compiled() if dtype == np.float32 and rows.size else None
+    if kernel is not None and grad.dtype == dtype:
+        grad_input = np.empty((n, width), dtype=dtype)
+        blocks = min(n, _GRAD_BLOCKS)
+        weight_partials = np.zeros((blocks, width), dtype=dtype)
+        bias_partials = np.zeros((blocks, width), dtype=dtype)
+        kernel(
+            np.ascontiguousarray(grad),
+            np.ascontiguousarray(rows),
+            mean,
+            inv_std,
+            np.ones(width, dtype=dtype) if weight is None else weight,
+            grad_input,
+            weight_partials,
+            bias_partials,
+        )
+        return (
+            grad_input if wants_input else None,
+            np.add.reduce(weight_partials, axis=0) if wants_weight else None,
+            np.add.reduce(bias_partials, axis=0) if wants_bias else None,
+        )
+    x_hat = rows - mean[:, None]
+    x_hat *= inv_std[:, None]
+    grad_weight = np.einsum("ij,ij->j", grad, x_hat) if wants_weight else None
+    grad_bias = np.add.reduce(grad, axis=0) if wants_bias else None
+    if not wants_input:
+        return None, grad_weight, grad_bias
+    g = grad * weight if weight is not None else grad.copy()  # g is changed in place below
+    mean_g = np.add.reduce(g, axis=1, keepdims=True) / dtype.type(width)
+    mean_g_x_hat = np.einsum("ij,ij->i", g, x_hat)[:, None] / dtype.type(width)
+    g -= mean_g
+    x_hat *= mean_g_x_hat
+    g -= x_hat
+    g *= inv_std[:, None]
+    return g, grad_weight, grad_bias
 
 
 # ------------------------------------------------------------------ argument checks

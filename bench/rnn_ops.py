@@ -1,10 +1,17 @@
-"""LSTM forward + backward, retrograd against PyTorch: a row-by-row MNIST-style
-LSTM(28 -> 128) over 28 time steps with a batch of 64.
+"""Recurrent layers forward + backward, retrograd against PyTorch: a row-by-row
+MNIST-style layer (28 inputs -> 128 hidden) over 28 time steps with a batch
+of 64.
 
-Run: ``.venv/bin/python bench/rnn_ops.py [--repeat N] [--dtype float32|float64] [--threads N]``.
-Prints the median milliseconds per step (forward only, and forward+backward)
-of each library, their ratio (retrograd / PyTorch: below 1 means retrograd is
-faster), and the thread counts both use.
+Three contestants take turns in chunks of a quarter second in this one
+process (the machine's load then affects them alike): retrograd's layer
+(one whole-sequence op per layer direction), the same layer computed with
+one fused cell op per time step (the per-step path, kept for an LSTM with a
+projection and for the recorded backward), and PyTorch.
+
+Run: ``.venv/bin/python bench/rnn_ops.py [--mode lstm|gru|rnn] [--seconds S]
+[--dtype float32|float64] [--threads N]``. Prints the median (and fastest)
+milliseconds per forward+backward step of each, and PyTorch's time over
+each retrograd time (above 1: retrograd is faster), with the thread counts.
 """
 
 from __future__ import annotations
@@ -17,55 +24,88 @@ import numpy as np
 import torch
 
 import retrograd as rg
-from retrograd.nn.modules.rnn import LSTM
+from retrograd.nn.modules.rnn import GRU, LSTM, RNN
+from retrograd.ops import linalg
+from retrograd.ops import rnn as rnn_ops
+from retrograd.ops.shape import stack, unbind
 
 SEQUENCE, BATCH, INPUT, HIDDEN = 28, 64, 28, 128
+CHUNK_SECONDS = 0.25
+LAYERS = {"lstm": (LSTM, torch.nn.LSTM), "gru": (GRU, torch.nn.GRU), "rnn": (RNN, torch.nn.RNN)}
 
 
-def median_ms(step, repeat: int) -> float:
-    step()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+def per_step_forward(layer, x):
+    """``layer(x)`` for one unidirectional layer, one fused cell op per step."""
+    w_ih, w_hh, b_ih, b_hh = layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0
+    h = rg.zeros(BATCH, HIDDEN, dtype=x.dtype)
+    c = h
+    if isinstance(layer, GRU):
+        steps = unbind(linalg.linear(x, w_ih, b_ih), 0)
+    else:
+        steps = unbind(linalg.linear(x, w_ih, b_ih + b_hh), 0)
+    outputs = []
+    for step in steps:
+        if isinstance(layer, LSTM):
+            h, c = rnn_ops.FusedLstmCell.apply(step, h, c, w_hh)
+        elif isinstance(layer, GRU):
+            h = rnn_ops.FusedGruCell.apply(step, h, w_hh, b_hh)
+        else:
+            h = rnn_ops.FusedRnnCell.apply(step, h, w_hh, nonlinearity="tanh")
+        outputs.append(h)
+    return stack(outputs, 0), h
 
 
-def make_steps(dtype: str):
-    """Forward and forward+backward steps for each library, same weights and data."""
-    rng = np.random.default_rng(0)
-    theirs_model = torch.nn.LSTM(INPUT, HIDDEN).to(getattr(torch, dtype))
-    ours_model = LSTM(INPUT, HIDDEN, dtype=getattr(rg, dtype))
-    for name, param in ours_model.named_parameters():
-        param.data = rg.tensor(theirs_model.state_dict()[name].numpy().copy())
-    x = rng.standard_normal((SEQUENCE, BATCH, INPUT)).astype(dtype)
+def make_steps(mode: str, dtype: str) -> dict:
+    """Forward+backward steps of each contestant, same weights and data."""
+    ours_cls, theirs_cls = LAYERS[mode]
+    theirs_model = theirs_cls(INPUT, HIDDEN).to(getattr(torch, dtype))
+    ours_model = ours_cls(INPUT, HIDDEN, dtype=getattr(rg, dtype))
+    ours_model.load_state_dict({k: rg.tensor(v.numpy().copy()) for k, v in theirs_model.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((SEQUENCE, BATCH, INPUT)).astype(dtype)
     ours_x, theirs_x = rg.tensor(x), torch.tensor(x)
 
-    def ours_forward():
-        with rg.no_grad():
-            ours_model(ours_x)
-
-    def theirs_forward():
-        with torch.no_grad():
-            theirs_model(theirs_x)
-
-    def ours_step():
+    def sequence():
         ours_model.zero_grad()
-        output, (h_n, _) = ours_model(ours_x)
+        output, state = ours_model(ours_x)
+        h_n = state[0] if isinstance(state, tuple) else state
         (output.sum() + h_n.sum()).backward()
 
-    def theirs_step():
+    def per_step():
+        ours_model.zero_grad()
+        output, h_n = per_step_forward(ours_model, ours_x)
+        (output.sum() + h_n.sum()).backward()
+
+    def pytorch():
         theirs_model.zero_grad()
-        output, (h_n, _) = theirs_model(theirs_x)
+        output, state = theirs_model(theirs_x)
+        h_n = state[0] if isinstance(state, tuple) else state
         (output.sum() + h_n.sum()).backward()
 
-    return (ours_forward, theirs_forward), (ours_step, theirs_step)
+    return {"retrograd": sequence, "retrograd per-step": per_step, "pytorch": pytorch}
+
+
+def alternate(steps: dict, seconds: float) -> dict[str, list[float]]:
+    """Per-step seconds of each entry, the entries taking turns in chunks."""
+    for step in steps.values():  # warm-up (and compiling the kernels)
+        step()
+        step()
+    times: dict[str, list[float]] = {label: [] for label in steps}
+    while min(sum(t) for t in times.values()) < seconds:
+        for label, step in steps.items():
+            deadline = time.perf_counter() + CHUNK_SECONDS
+            while True:
+                start = time.perf_counter()
+                step()
+                times[label].append(time.perf_counter() - start)
+                if time.perf_counter() > deadline:
+                    break
+    return times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--mode", choices=sorted(LAYERS), default="lstm")
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per contestant")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--threads", type=int, default=None, help="threads for both libraries (default: theirs)")
     args = parser.parse_args()
@@ -73,15 +113,13 @@ def main() -> None:
         rg.set_num_threads(args.threads)
         torch.set_num_threads(args.threads)
     print(f"threads: retrograd (BLAS) {rg.get_num_threads()}, torch {torch.get_num_threads()}; dtype {args.dtype}")
-    print(f"LSTM({INPUT} -> {HIDDEN}), {SEQUENCE} steps, batch {BATCH}")
-    rows = make_steps(args.dtype)
-    # All retrograd runs first, then all PyTorch runs: interleaving them makes
-    # OpenBLAS's and PyTorch's thread pools compete for the same cores.
-    ours_ms = [median_ms(ours, args.repeat) for ours, _ in rows]
-    theirs_ms = [median_ms(theirs, args.repeat) for _, theirs in rows]
-    print(f"{'':<18}{'retrograd ms':>14}{'torch ms':>10}{'ratio':>8}")
-    for label, ours, theirs in zip(("forward", "forward+backward"), ours_ms, theirs_ms, strict=True):
-        print(f"{label:<18}{ours:>14.2f}{theirs:>10.2f}{ours / theirs:>8.2f}")
+    print(f"{args.mode.upper()}({INPUT} -> {HIDDEN}), {SEQUENCE} steps, batch {BATCH}: forward + backward")
+    times = alternate(make_steps(args.mode, args.dtype), args.seconds)
+    theirs = statistics.median(times["pytorch"])
+    print(f"{'':<20}{'median ms':>11}{'fastest ms':>12}{'torch / this':>14}")
+    for label, samples in times.items():
+        median = statistics.median(samples)
+        print(f"{label:<20}{median * 1e3:>11.2f}{min(samples) * 1e3:>12.2f}{theirs / median:>14.2f}")
 
 
 if __name__ == "__main__":

@@ -240,6 +240,63 @@ def test_gradgradcheck_small_lstm():
     assert rg.autograd.gradgradcheck(run, (x, h0, c0, layer.weight_hh_l0))
 
 
+@pytest.mark.parametrize("cls", [GRU, RNN, LSTM])
+def test_gradgradcheck_two_bidirectional_layers(cls):
+    """Second derivatives through whole-sequence ops in both directions and
+    across layers (their recorded backward recomputes the steps)."""
+    layer = cls(2, 2, num_layers=2, bidirectional=True, batch_first=True, dtype=rg.float64)
+    rng = np.random.default_rng(9)
+    x = rg.tensor(rng.standard_normal((1, 3, 2)), requires_grad=True)
+    h0 = rg.tensor(rng.standard_normal((4, 1, 2)), requires_grad=True)
+
+    def run(x, h0, w_ih, w_hh_reverse):  # the parameters are the layer's own, perturbed in place
+        state = (h0, h0 * 0.5) if cls is LSTM else h0
+        output, _ = layer(x, state)
+        return output
+
+    assert rg.autograd.gradgradcheck(run, (x, h0, layer.weight_ih_l1, layer.weight_hh_l0_reverse))
+
+
+@needs_torch
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("num_layers", "bidirectional", "batch_first"), [(1, False, True), (2, True, False)])
+def test_float32_layer_matches_pytorch_to_float32_rounding(mode, num_layers, bidirectional, batch_first):
+    """The float32 path (with the compiled LSTM step loops where Numba is
+    available) on a longer sequence, against PyTorch in float32."""
+    cls, extra = MODES[mode]
+    kwargs = {**extra, "num_layers": num_layers, "bidirectional": bidirectional, "batch_first": batch_first}
+    theirs = getattr(torch.nn, cls.__name__)(5, 16, **kwargs).float()
+    ours = cls(5, 16, **kwargs)
+    _copy_weights(theirs, ours)
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((4, 12, 5) if batch_first else (12, 4, 5)).astype(np.float32)
+    ours_x, theirs_x = rg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours_out, theirs_out = _flatten_states(ours(ours_x)), _flatten_states(theirs(theirs_x))
+    seeds = [rng.standard_normal(tuple(t.shape)).astype(np.float32) for t in theirs_out]
+    sum((o * rg.tensor(s)).sum() for o, s in zip(ours_out, seeds, strict=True)).backward()
+    sum((t * torch.tensor(s)).sum() for t, s in zip(theirs_out, seeds, strict=True)).backward()
+    pairs = [(o, t) for o, t in zip(ours_out, theirs_out, strict=True)] + [(ours_x.grad, theirs_x.grad)]
+    their_params = dict(theirs.named_parameters())
+    pairs += [(p.grad, their_params[name].grad) for name, p in ours.named_parameters()]
+    for o, t in pairs:
+        assert o.dtype == rg.float32
+        np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-4, atol=2e-5)
+
+
+def test_each_layer_direction_is_one_node():
+    """The whole sequence of a layer direction is one op node (the per-step
+    path remains for an LSTM with a projection)."""
+    x = rg.randn(SEQUENCE, BATCH, INPUT, requires_grad=True)
+    output, _ = LSTM(INPUT, HIDDEN)(x)
+    assert output.grad_fn.name() == "LstmSequenceBackward0" and output.grad_fn.next_edges[0][0] is x
+    output, _ = GRU(INPUT, HIDDEN)(x)
+    assert output.grad_fn.name() == "GruSequenceBackward0"
+    output, _ = RNN(INPUT, HIDDEN, nonlinearity="relu")(x)
+    assert output.grad_fn.name() == "RnnSequenceBackward0"
+    output, _ = LSTM(INPUT, HIDDEN, proj_size=2)(x)
+    assert output.grad_fn.name() == "StackBackward0"
+
+
 # ----------------------------------------------------------- truncated BPTT
 
 

@@ -218,3 +218,187 @@ def test_inplace_change_of_an_output_the_backward_needs_is_detected():
     out.mul_(2.0)  # a recorded in-place op: the Elman step saved its output for backward
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+# ------------------------------------------------------ whole-sequence ops
+
+# The sequence ops run one layer direction over a whole sequence as one node.
+# PyTorch's reference is its own cell function applied step by step.
+SEQUENCE_OPS = {
+    "lstm": (rnn_ops.LstmSequence, "lstm_cell", 4, 2, {}),
+    "gru": (rnn_ops.GruSequence, "gru_cell", 3, 1, {}),
+    "rnn_tanh": (rnn_ops.RnnSequence, "rnn_tanh_cell", 1, 1, {"nonlinearity": "tanh"}),
+    "rnn_relu": (rnn_ops.RnnSequence, "rnn_relu_cell", 1, 1, {"nonlinearity": "relu"}),
+}
+
+
+def _sequence_fn(mode: str, reverse: bool):
+    """``fn(lib, x, *states, *weights)`` -> output and final states flattened into one tensor."""
+    op, cell_name, _, n_states, settings = SEQUENCE_OPS[mode]
+
+    def ours(lib, x, *arguments):
+        outputs = op.apply(x, *arguments, reverse=reverse, **settings)
+        return lib.cat([t.reshape(-1) for t in outputs])
+
+    def theirs(lib, x, *arguments):
+        states, weights = list(arguments[:n_states]), arguments[n_states:]
+        cell = getattr(lib, cell_name)
+        outputs = [None] * x.shape[0]
+        for t in range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0]):
+            states = list(cell(x[t], tuple(states), *weights)) if n_states == 2 else [cell(x[t], states[0], *weights)]
+            outputs[t] = states[0]
+        return lib.cat([lib.stack(outputs).reshape(-1)] + [s.reshape(-1) for s in states])
+
+    return ours, theirs
+
+
+def _sequence_shapes(mode: str, steps: int, batch: int, inputs: int, hidden: int, bias: bool = True) -> tuple:
+    _, _, gates, n_states, _ = SEQUENCE_OPS[mode]
+    shapes = [(steps, batch, inputs)] + [(batch, hidden)] * n_states
+    shapes += [(gates * hidden, inputs), (gates * hidden, hidden)]
+    return tuple(shapes + [(gates * hidden,)] * 2 if bias else shapes)
+
+
+SEQUENCE_CASES = []
+for mode in SEQUENCE_OPS:
+    for reverse in (False, True):
+        ours_fn, theirs_fn = _sequence_fn(mode, reverse)
+        direction = "reverse" if reverse else "forward"
+        SEQUENCE_CASES += [
+            Case(f"{mode}_sequence_{direction}", ours_fn, _sequence_shapes(mode, 3, 2, 3, 2), torch_fn=theirs_fn),
+            Case(
+                f"{mode}_sequence_{direction}_no_bias",
+                ours_fn,
+                _sequence_shapes(mode, 2, 2, 2, 3, bias=False),
+                torch_fn=theirs_fn,
+            ),
+        ]
+    ours_fn, theirs_fn = _sequence_fn(mode, False)
+    SEQUENCE_CASES += [
+        Case(f"{mode}_sequence_size1", ours_fn, _sequence_shapes(mode, 1, 1, 1, 1), torch_fn=theirs_fn),
+        Case(f"{mode}_sequence_batch0", ours_fn, _sequence_shapes(mode, 2, 0, 2, 3), torch_fn=theirs_fn),
+    ]
+
+
+@pytest.mark.parametrize(("case", "layout"), parametrize_cases(SEQUENCE_CASES))
+def test_sequence_ops(case, layout):
+    check_case(case, layout=layout)
+
+
+def _sequence_inputs(mode: str, dtype=np.float64, seed: int = 0, shape=(5, 3, 4, 6)) -> list:
+    rng = np.random.default_rng(seed)
+    return [
+        rg.tensor(rng.uniform(-1.5, 1.5, s).astype(dtype), requires_grad=True) for s in _sequence_shapes(mode, *shape)
+    ]
+
+
+def _sequence_gradients(mode: str, inputs: list, reverse: bool = False, create_graph: bool = False) -> tuple:
+    op, _, _, _, settings = SEQUENCE_OPS[mode]
+    outputs = op.apply(*inputs, reverse=reverse, **settings)
+    rng = np.random.default_rng(1)
+    seeds = [rg.tensor(rng.standard_normal(t.shape).astype(t.dtype)) for t in outputs]
+    grads = rg.autograd.grad(outputs, inputs, seeds, create_graph=create_graph)
+    return outputs, grads
+
+
+@pytest.mark.parametrize("mode", SEQUENCE_OPS)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_sequence_recorded_backward_equals_numpy_backward(mode, reverse):
+    """create_graph=True differentiates the recomputed per-step graph,
+    otherwise the NumPy recurrence runs: the same gradients."""
+    inputs = _sequence_inputs(mode)
+    _, plain = _sequence_gradients(mode, inputs, reverse)
+    _, recorded = _sequence_gradients(mode, inputs, reverse, create_graph=True)
+    assert all(g.requires_grad for g in recorded)
+    for a, b in zip(plain, recorded, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_sequence_compiled_and_numpy_paths_agree(reverse, monkeypatch):
+    """A float32 LSTM takes the compiled step loops where Numba is available;
+    they must give the NumPy path's values and gradients to float32 rounding."""
+    mode = "lstm"
+    inputs = _sequence_inputs(mode, dtype=np.float32, shape=(6, 5, 4, 8))
+    results = {}
+    for compiled in (False, True):
+        monkeypatch.setattr(rg._jit, "enabled", compiled)
+        outputs, grads = _sequence_gradients(mode, inputs, reverse)
+        results[compiled] = [t.detach().numpy() for t in (*outputs, *grads)]
+    for numpy_path, compiled_path in zip(results[False], results[True], strict=True):
+        assert compiled_path.dtype == np.float32
+        np.testing.assert_allclose(compiled_path, numpy_path, rtol=1e-5, atol=1e-6)
+
+
+def test_lstm_sequence_kernels_compile_when_numba_is_available():
+    if not rg._jit.numba_available():
+        pytest.skip("Numba is not installed")
+    assert rnn_ops._lstm_forward_kernel.compiled() is not None
+    assert rnn_ops._lstm_backward_kernel.compiled() is not None
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_sequence_with_one_tensor_as_both_states(create_graph):
+    """``(h, h)`` as the initial LSTM state: the gradient of both uses adds up."""
+    x, h, _, *weights = _sequence_inputs("lstm")
+    output, _, c_n = rnn_ops.LstmSequence.apply(x, h, h, *weights)
+    (grad,) = rg.autograd.grad((output.sum() + c_n.sum(),), (h,), create_graph=create_graph)
+    c = rg.tensor(h.detach().numpy(), requires_grad=True)
+    output, _, c_n = rnn_ops.LstmSequence.apply(x, h, c, *weights)
+    grad_h, grad_c = rg.autograd.grad((output.sum() + c_n.sum(),), (h, c))
+    np.testing.assert_allclose(grad.detach().numpy(), (grad_h + grad_c).numpy(), rtol=1e-12, atol=1e-13)
+
+
+def test_sequence_is_one_node_and_no_graph_without_grad():
+    inputs = _sequence_inputs("gru")
+    output, h_n = rnn_ops.GruSequence.apply(*inputs)
+    assert output.grad_fn is h_n.grad_fn and output.grad_fn.name() == "GruSequenceBackward0"
+    with rg.no_grad():
+        output, h_n = rnn_ops.GruSequence.apply(*inputs)
+    assert output.grad_fn is None and not h_n.requires_grad
+
+
+def test_sequence_detects_inplace_change_and_second_backward():
+    x, h, c, *weights = _sequence_inputs("lstm")
+    output, _, _ = rnn_ops.LstmSequence.apply(x, h, c, *weights)
+    with rg.no_grad():
+        weights[1].mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        output.sum().backward()
+    output, _, _ = rnn_ops.LstmSequence.apply(x, h, c, *weights)
+    loss = output.sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+
+
+def test_sequence_with_saturated_gates_stays_finite_in_float32():
+    x, h, c, *weights = _sequence_inputs("lstm", dtype=np.float32)
+    x = rg.tensor(x.detach().numpy() * 1e4)  # saturates every gate
+    with rg.detect_anomaly():
+        output, _, c_n = rnn_ops.LstmSequence.apply(x, h, c, *weights)
+        (output.sum() + c_n.sum()).backward()
+    assert output.dtype == rg.float32 and weights[0].grad.dtype == rg.float32
+    assert np.isfinite(weights[0].grad.numpy()).all() and np.isfinite(output.detach().numpy()).all()
+
+
+@pytest.mark.parametrize("mode", SEQUENCE_OPS)
+def test_reused_workspace_buffers_never_leak_into_live_results(mode):
+    """Buffers go back to the workspace after backward and are reused by the
+    next call: outputs and graphs still alive must not see that."""
+    op, _, _, _, settings = SEQUENCE_OPS[mode]
+    first, second = _sequence_inputs(mode, seed=0), _sequence_inputs(mode, seed=1)
+    expected = _sequence_gradients(mode, second)[1]
+    kept = op.apply(*first, **settings)  # outputs must survive the reuse of their node's buffers
+    kept_values = [t.detach().numpy().copy() for t in kept]
+    sum(t.sum() for t in kept).backward()  # hands its buffers back
+    pending = op.apply(*second, **settings)  # reuses them; a graph whose backward runs last
+    for _ in range(2):
+        sum(t.sum() for t in op.apply(*second, **settings)).backward()  # frees, then reuses buffers
+    rng = np.random.default_rng(1)
+    seeds = [rg.tensor(rng.standard_normal(t.shape)) for t in pending]
+    grads = rg.autograd.grad(pending, second, seeds)
+    for got, want in zip(grads, expected, strict=True):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    for t, values in zip(kept, kept_values, strict=True):
+        np.testing.assert_array_equal(t.detach().numpy(), values)

@@ -3,13 +3,14 @@ single-step ``RNNCell``, ``LSTMCell`` and ``GRUCell``, with PyTorch's
 constructor arguments, parameter names and shapes, gate order and
 initialisation.
 
-A layer runs each direction of each layer as: one GEMM projecting the input
-of every time step at once (``x @ w_ih.T + b_ih`` on the ``(L, N, H_in)``
-sequence), then a loop over time of one fused step op each
-(``retrograd.ops.rnn``), which does the recurrent GEMM for all gates together
-and the gate activations. Calling ``backward`` walks the unrolled chain of
-steps: that is backpropagation through time. For truncated BPTT, carry the
-state across chunks with ``h.detach()`` (see ``docs/recurrent.md``).
+A layer runs each direction of each layer as ONE op over the whole sequence
+(``LstmSequence``, ``GruSequence``, ``RnnSequence`` in ``retrograd.ops.rnn``):
+per time step one GEMM for all gates and the gate math on preallocated
+buffers; its backward is backpropagation through time, with the gradients of
+the weights over all steps computed by one GEMM each. An LSTM with
+``proj_size`` runs one fused cell op and one projection per step instead.
+For truncated BPTT, carry the state across chunks with ``h.detach()`` (see
+``docs/recurrent.md``).
 """
 
 from __future__ import annotations
@@ -223,23 +224,14 @@ class RNNBase(Module):
 
     def _run_direction(self, input: Tensor, states: list[Tensor], weights: list, reverse: bool):
         """One layer in one direction over time: ``(L, N, H_in)`` ->
-        ``(L, N, H_out)`` and the last state(s). This is the single-state form
-        (RNN and GRU); LSTM overrides it."""
-        w_ih, w_hh, *biases = weights
+        ``(L, N, H_out)`` and the last state(s), as one whole-sequence op. This
+        is the single-state form (RNN and GRU); LSTM overrides it."""
         if self.mode == "GRU":
-            # b_hn sits inside r * (W_hn h + b_hn), so b_hh stays with the step.
-            step, settings = rnn_ops.FusedGruCell, {}
-            input_bias, recurrent_bias = (biases[0], biases[1:]) if biases else (None, ())
+            output, h = rnn_ops.GruSequence.apply(input, *states, *weights, reverse=reverse)
         else:
-            step, settings = rnn_ops.FusedRnnCell, {"nonlinearity": "tanh" if self.mode == "RNN_TANH" else "relu"}
-            input_bias, recurrent_bias = _folded_bias(biases), ()
-        steps = unbind(linalg.linear(input, w_ih, input_bias), 0)  # one GEMM for every time step
-        (h,) = states
-        outputs = [None] * len(steps)
-        for t in _time_order(len(steps), reverse):
-            h = step.apply(steps[t], h, w_hh, *recurrent_bias, **settings)
-            outputs[t] = h
-        return stack(outputs, 0), (h,)
+            nonlinearity = "tanh" if self.mode == "RNN_TANH" else "relu"
+            output, h = rnn_ops.RnnSequence.apply(input, *states, *weights, reverse=reverse, nonlinearity=nonlinearity)
+        return output, (h,)
 
     def _check_hx_dims(self, hx: Tensor, batched: bool) -> None:
         if batched and hx.dim() != 3:
@@ -454,16 +446,18 @@ class LSTM(RNNBase):
         return output, (h_n, c_n)
 
     def _run_direction(self, input: Tensor, states: list[Tensor], weights: list, reverse: bool):
-        w_ih, w_hh = weights[:2]
-        w_hr = weights[-1] if self.proj_size > 0 else None
+        if self.proj_size == 0:
+            output, h, c = rnn_ops.LstmSequence.apply(input, *states, *weights, reverse=reverse)
+            return output, (h, c)
+        # With a projection: the per-step path, one cell op and one Linear per step.
+        w_ih, w_hh, w_hr = weights[0], weights[1], weights[-1]
         input_bias = _folded_bias(weights[2:4]) if self.bias else None
         steps = unbind(linalg.linear(input, w_ih, input_bias), 0)  # one GEMM for every time step
         h, c = states
         outputs = [None] * len(steps)
         for t in _time_order(len(steps), reverse):
             h, c = rnn_ops.FusedLstmCell.apply(steps[t], h, c, w_hh)
-            if w_hr is not None:
-                h = linalg.Linear.apply(h, w_hr)
+            h = linalg.Linear.apply(h, w_hr)
             outputs[t] = h
         return stack(outputs, 0), (h, c)
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,10 @@ def _import_numba():
     return _numba
 
 
+def _one_thread() -> bool:
+    return _threads == 1 or (_threads is None and os.cpu_count() == 1)
+
+
 def numba_available() -> bool:
     """Whether compiled kernels are in use (Numba importable and not switched off)."""
     return enabled and bool(_import_numba())
@@ -82,33 +87,59 @@ def set_num_threads(n: int) -> None:
 class Kernel:
     """A Python loop compiled by Numba on first use (see the module docstring)."""
 
-    __slots__ = ("_compiled", "function", "options")
+    __slots__ = ("_compiled", "_serial", "function", "options")
 
     def __init__(self, function: Callable, options: dict) -> None:
         self.function = function
         self.options = options
         self._compiled: Any = None  # the dispatcher; False when compiling is impossible
+        self._serial: Any = None  # a parallel kernel's one-thread twin
 
-    def compiled(self) -> Callable | None:
-        """The compiled function, or None when the NumPy path must be taken."""
+    def compiled(self, elements: int | None = None) -> Callable | None:
+        """The compiled function, or None when the NumPy path must be taken.
+
+        For a parallel kernel, ``elements`` (the amount of work) below
+        ``PARALLEL_MIN_ELEMENTS``, or one thread in use, selects a serial twin:
+        waking the thread pool costs tens of microseconds, more than small
+        loops take."""
         if not enabled:
             return None
         if self._compiled is None:
-            numba = _import_numba()
-            # error_model="numpy": division by zero gives inf/NaN as in NumPy,
-            # and without Python's ZeroDivisionError checks the loops vectorize.
-            if not numba:
-                self._compiled = False
-            else:
-                dispatcher = numba.njit(cache=True, error_model="numpy", **self.options)(self.function)
-                self._compiled = _serialized(dispatcher) if self.options.get("parallel") else dispatcher
+            self._compiled = self._compile(self.function, self.options)
+        small = elements is not None and elements < PARALLEL_MIN_ELEMENTS
+        if self._compiled and self.options.get("parallel") and (small or _one_thread()):
+            if self._serial is None:
+                self._serial = self._compile(_renamed(self.function, "_serial"), {**self.options, "parallel": False})
+            return self._serial
         return self._compiled or None
+
+    @staticmethod
+    def _compile(function: Callable, options: dict) -> Any:
+        numba = _import_numba()
+        if not numba:
+            return False
+        # error_model="numpy": division by zero gives inf/NaN as in NumPy,
+        # and without Python's ZeroDivisionError checks the loops vectorize.
+        dispatcher = numba.njit(cache=True, error_model="numpy", **options)(function)
+        return _serialized(dispatcher) if options.get("parallel") else dispatcher
 
     def __repr__(self) -> str:
         return f"Kernel({self.function.__qualname__}, {self.options})"
 
 
+# Below this many elements a parallel kernel runs its serial twin.
+PARALLEL_MIN_ELEMENTS = 1 << 17
+
 _launch_lock = threading.Lock()
+
+
+def _renamed(function: Callable, suffix: str) -> Callable:
+    """A copy of ``function`` under another qualified name, so that Numba's
+    on-disk cache (keyed by that name) keeps its compilations apart."""
+    copy = types.FunctionType(function.__code__, function.__globals__, function.__name__ + suffix)
+    copy.__qualname__ = function.__qualname__ + suffix
+    copy.__defaults__ = function.__defaults__
+    return copy
 
 
 def _serialized(dispatcher: Callable) -> Callable:

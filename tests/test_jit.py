@@ -71,3 +71,20 @@ def test_parallel_kernels_from_many_threads_and_the_threading_layer(tmp_path):
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "workqueue"
+
+
+def test_small_work_and_one_thread_take_the_serial_twin(monkeypatch):
+    parallel = _twice.compiled(_jit.PARALLEL_MIN_ELEMENTS)
+    serial = _twice.compiled(_jit.PARALLEL_MIN_ELEMENTS - 1)
+    assert parallel is not serial
+    assert _twice.compiled() is parallel  # no size given: the parallel kernel
+    monkeypatch.setattr(_jit, "_threads", 1)
+    assert _twice.compiled(10**9) is serial
+    x = np.linspace(-1, 1, _jit.PARALLEL_MIN_ELEMENTS, dtype=np.float32)
+    results = []
+    for kernel in (parallel, serial):
+        out = np.empty_like(x)
+        kernel(x, out)
+        results.append(out)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], x * 2)

@@ -197,7 +197,7 @@ def _grad_logits_in_place(grad: np.ndarray, weights: np.ndarray, delta: np.ndarr
     """``scale * weights * (grad - delta)``, the softmax's backward, in place on
     ``grad`` (the gradient of the weights); ``delta`` holds each row's
     ``sum(grad * weights)``."""
-    kernel = _grad_logits_kernel.compiled() if grad.dtype == np.float32 and grad.size else None
+    kernel = _grad_logits_kernel.compiled(grad.size) if grad.dtype == np.float32 and grad.size else None
     if kernel is not None and weights.shape == grad.shape:
         queries, keys = grad.shape[-2:]
         kernel(
@@ -222,12 +222,12 @@ def _softmax_in_place(logits: np.ndarray, scale: float, causal: bool) -> np.ndar
     -inf (a query that may see nothing) gives zeros, as in PyTorch's
     ``scaled_dot_product_attention``."""
     queries, keys = logits.shape[-2:]
-    shift = _shift_rows_kernel.compiled() if logits.dtype == np.float32 and logits.size else None
+    shift = _shift_rows_kernel.compiled(logits.size) if logits.dtype == np.float32 and logits.size else None
     if shift is not None:
         rows = logits.reshape(-1, keys)
         shift(rows, queries, logits.dtype.type(scale), causal)
         np.exp(rows, out=rows)
-        _normalize_rows_kernel.compiled()(rows, queries, causal)
+        _normalize_rows_kernel.compiled(logits.size)(rows, queries, causal)
         return logits
     if scale != 1.0:
         logits *= logits.dtype.type(scale)

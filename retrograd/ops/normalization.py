@@ -297,7 +297,7 @@ def _layer_norm_rows(rows: np.ndarray, weight, bias, eps: float) -> tuple[np.nda
     if rows.size == 0:  # statistics of empty rows are NaN (without NumPy's warning)
         undefined = np.full(n, np.nan, dtype=dtype)
         return np.empty_like(rows), undefined, undefined.copy()
-    kernel = _layer_norm_forward_kernel.compiled() if dtype == np.float32 else None
+    kernel = _layer_norm_forward_kernel.compiled(rows.size) if dtype == np.float32 else None
     if kernel is not None:
         out = np.empty((n, width), dtype=dtype)
         mean = np.empty(n, dtype=dtype)
@@ -334,7 +334,7 @@ def _layer_norm_backward_rows(grad, rows, mean, inv_std, weight, wants_input, wa
     (None for those not wanted)."""
     n, width = rows.shape
     dtype = rows.dtype
-    kernel = _layer_norm_backward_kernel.compiled() if dtype == np.float32 and rows.size else None
+    kernel = _layer_norm_backward_kernel.compiled(rows.size) if dtype == np.float32 and rows.size else None
     if kernel is not None and grad.dtype == dtype:
         grad_input = np.empty((n, width), dtype=dtype)
         blocks = min(n, _GRAD_BLOCKS)

@@ -654,7 +654,7 @@ def _relu_backward_array(out: np.ndarray, grad: np.ndarray) -> np.ndarray:
     grad is inf or NaN. One pass with the kernel; without it, clearing the
     bits of the blocked elements (``np.where`` with a mask of random layout is
     several times slower than these whole-array integer passes)."""
-    kernel = _relu_backward_kernel.compiled()
+    kernel = _relu_backward_kernel.compiled(out.size)
     if kernel is not None and out.shape == grad.shape:
         result = np.empty(out.shape, dtype=grad.dtype)
         kernel(np.ascontiguousarray(out).reshape(-1), np.ascontiguousarray(grad).reshape(-1), result.reshape(-1))
@@ -928,7 +928,7 @@ def _gelu_kernel(x, out, slope, tanh_form, with_slope):  # pragma: no cover - co
 def _gelu_arrays(a: np.ndarray, approximate: str, with_slope: bool):
     """GELU of ``a`` and (``with_slope``) its slope, by the kernel for float32
     when Numba is available, by NumPy otherwise."""
-    kernel = _gelu_kernel.compiled() if a.dtype == np.float32 else None
+    kernel = _gelu_kernel.compiled(a.size) if a.dtype == np.float32 else None
     if kernel is None:
         numpy_path = _gelu_tanh_numpy if approximate == "tanh" else _gelu_exact_numpy
         # The in-place steps need arrays, which arithmetic on 0-d arrays does not return.

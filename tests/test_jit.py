@@ -74,6 +74,7 @@ def test_parallel_kernels_from_many_threads_and_the_threading_layer(tmp_path):
 
 
 def test_small_work_and_one_thread_take_the_serial_twin(monkeypatch):
+    monkeypatch.setattr(_jit, "_threads", 2)
     parallel = _twice.compiled(_jit.PARALLEL_MIN_ELEMENTS)
     serial = _twice.compiled(_jit.PARALLEL_MIN_ELEMENTS - 1)
     assert parallel is not serial

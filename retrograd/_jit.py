@@ -67,8 +67,11 @@ def _import_numba():
     return _numba
 
 
+_CPU_COUNT = os.cpu_count() or 1
+
+
 def _one_thread() -> bool:
-    return _threads == 1 or (_threads is None and os.cpu_count() == 1)
+    return _threads == 1 or (_threads is None and _CPU_COUNT == 1)
 
 
 def numba_available() -> bool:

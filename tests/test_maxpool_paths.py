@@ -1,12 +1,14 @@
-"""Max pooling's two kernels: the running-maximum scan (NaN-free input) and the
-argmax over copied windows (input with NaN) must pick the same first maximum,
-and both must match PyTorch's values, indices and gradients, including ties,
-padding, dilation, large windows and NaN."""
+"""Max pooling's paths: the compiled loop (floating input, when Numba is
+available), and in NumPy the running-maximum scan (NaN-free input) and the
+argmax over copied windows (input with NaN). All must pick the same first
+maximum and match PyTorch's values, indices and gradients, including ties,
+padding, dilation, overlapping and large windows, -inf and NaN."""
 
 import numpy as np
 import pytest
 
 import retrograd as rg
+from retrograd import _jit
 from retrograd.ops import conv
 
 torch = pytest.importorskip("torch")
@@ -17,7 +19,19 @@ GEOMETRIES = [
     {"kernel_size": (2, 3), "stride": (2, 1), "dilation": (2, 1), "padding": (1, 1)},
     {"kernel_size": 3, "stride": 2, "ceil_mode": True},
     {"kernel_size": 12, "stride": 1},  # 144 kernel positions: the wider position dtype
+    {"kernel_size": 3, "stride": 2, "padding": 1},  # overlapping windows: the scatter accumulates
 ]
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def path(request, monkeypatch):
+    """Run the test on the compiled loop and on the NumPy path."""
+    if request.param == "compiled":
+        if conv._max_pool_kernel.compiled() is None:
+            pytest.skip("compiled kernels unavailable or switched off")
+    else:
+        monkeypatch.setattr(_jit, "enabled", False)
+    return request.param
 
 
 def _ties(shape, seed=0):
@@ -46,12 +60,16 @@ def test_scan_and_argmax_pick_the_same_first_maximum(options):
 
 
 @pytest.mark.parametrize("options", GEOMETRIES, ids=str)
-@pytest.mark.parametrize("with_nan", [False, True])
-def test_max_pool2d_matches_pytorch(options, with_nan):
+@pytest.mark.parametrize("special", ["none", "nan", "inf"])
+def test_max_pool2d_matches_pytorch(options, special, path):
     x = _ties((2, 3, 13, 14), seed=1)
-    if with_nan:
+    if special == "nan":
         x[0, 1, 4, 5] = np.nan
+        x[0, 1, 4, 6] = np.nan  # two NaNs in one window: the first one's index
         x[1, 2, 0, 0] = np.nan
+    elif special == "inf":
+        x[0, 0, :4, :4] = -np.inf  # windows of -inf only: their first input position
+        x[1, 1, 5, 5] = np.inf
     ours = rg.tensor(x, requires_grad=True)
     theirs = torch.tensor(x, requires_grad=True)
     out, indices = rg.nn.functional.max_pool2d(ours, return_indices=True, **options)

@@ -49,6 +49,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import _jit
 from ..autograd.function import Op
 from ..autograd.grad_mode import GradMode
 from .common import Tensor, _wrap
@@ -621,8 +622,61 @@ def _lowest(dtype: np.dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
+@_jit.kernel(parallel=True)
+def _max_pool_kernel(planes, kh, kw, sh, sw, dh, dw, top, left, out, index):  # pragma: no cover - compiled
+    """Max pooling of ``planes`` (P, H, W) into ``out``/``index`` (P, OH, OW),
+    PyTorch's loop: only positions inside the input are read (padding is
+    -inf), a later value wins when strictly larger or NaN (so the last NaN of a
+    window is reported), and a window that never beats -inf reports its first
+    input position."""
+    height, width = planes.shape[1], planes.shape[2]
+    out_h, out_w = out.shape[1], out.shape[2]
+    for p in _jit.prange(planes.shape[0]):
+        for oy in range(out_h):
+            y0 = oy * sh - top
+            while y0 < 0:
+                y0 += dh
+            for ox in range(out_w):
+                x0 = ox * sw - left
+                while x0 < 0:
+                    x0 += dw
+                best = -np.inf
+                best_index = y0 * width + x0
+                for i in range(kh):
+                    y = oy * sh - top + i * dh
+                    if y < 0 or y >= height:
+                        continue
+                    for j in range(kw):
+                        x = ox * sw - left + j * dw
+                        if x < 0 or x >= width:
+                            continue
+                        value = planes[p, y, x]
+                        if value > best or value != value:
+                            best = value
+                            best_index = y * width + x
+                out[p, oy, ox] = best
+                index[p, oy, ox] = best_index
+
+
+@_jit.kernel(parallel=True)
+def _max_unpool_kernel(grad, index, out):  # pragma: no cover - compiled
+    """``out[p, index[p, k]] += grad[p, k]`` for planes (P, K) into (P, H*W)."""
+    for p in _jit.prange(grad.shape[0]):
+        for k in range(grad.shape[1]):
+            out[p, index[p, k]] += grad[p, k]
+
+
 def _max_windows(x: np.ndarray, geometry: _Geometry) -> tuple[np.ndarray, np.ndarray]:
     """The max of every window and the flat (H*W) input index of its first maximum."""
+    kernel = _max_pool_kernel.compiled(x.size) if x.dtype.kind == "f" and x.size else None
+    if kernel is not None:
+        n, c, height, width = x.shape
+        out = np.empty((n * c, *geometry.out_size), dtype=x.dtype)
+        index = np.empty(out.shape, dtype=np.intp)
+        (kh, kw), (sh, sw), (dh, dw), (top, left) = geometry.kernel, geometry.stride, geometry.dilation, geometry.pad_lo
+        planes = np.ascontiguousarray(x).reshape(n * c, height, width)
+        kernel(planes, kh, kw, sh, sw, dh, dw, top, left, out, index)
+        return out.reshape(n, c, *geometry.out_size), index.reshape(n, c, *geometry.out_size)
     windows = _windows(_pad(x, geometry, _lowest(x.dtype)), geometry)
     if x.dtype.kind == "f" and np.isnan(x).any():
         out, position = _first_max_by_argmax(windows)
@@ -634,11 +688,18 @@ def _max_windows(x: np.ndarray, geometry: _Geometry) -> tuple[np.ndarray, np.nda
     (sh, sw), (dh, dw), (top, left) = geometry.stride, geometry.dilation, geometry.pad_lo
     rows = np.arange(oh).reshape(-1, 1) * sh - top + (position // kw) * dh
     cols = np.arange(ow) * sw - left + (position % kw) * dw
-    # Only a window of -inf values can pick a padding position; PyTorch then
-    # reports the window's first input position, which clipping gives.
-    rows = np.clip(rows, 0, geometry.in_size[0] - 1)
-    cols = np.clip(cols, 0, geometry.in_size[1] - 1)
+    # Only a window of -inf values can pick a padding position (its first, in
+    # the top or left padding); PyTorch then reports the window's first input
+    # row and column: the first ones a dilation step lands on inside the input.
+    rows = np.where(rows < 0, _first_inside(np.arange(oh) * sh - top, dh).reshape(-1, 1), rows)
+    cols = np.where(cols < 0, _first_inside(np.arange(ow) * sw - left, dw), cols)
     return out, rows * geometry.in_size[1] + cols
+
+
+def _first_inside(starts: np.ndarray, dilation: int) -> np.ndarray:
+    """The first of ``start, start + dilation, ...`` that is >= 0, per window start."""
+    steps = np.maximum(-starts + dilation - 1, 0) // dilation
+    return starts + steps * dilation
 
 
 def _first_max_by_scan(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -669,10 +730,14 @@ def _first_max_by_scan(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _first_max_by_argmax(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The maximum and its kernel position through ``argmax`` over a copy of the
-    windows: slower, but it picks the first NaN of a window as PyTorch does."""
+    windows: slower, but it handles NaN as PyTorch does (a window with NaN
+    reports its last NaN)."""
     n, c, kh, kw, oh, ow = windows.shape
     flat = windows.reshape(n, c, kh * kw, oh, ow)  # one copy, kernel positions on axis 2
-    position = flat.argmax(axis=2)[:, :, None]
+    position = flat.argmax(axis=2)
+    nan = np.isnan(flat)
+    last_nan = kh * kw - 1 - nan[:, :, ::-1].argmax(axis=2)
+    position = np.where(nan.any(axis=2), last_nan, position)[:, :, None]
     out = np.take_along_axis(flat, position, axis=2)[:, :, 0]
     return out, position[:, :, 0]
 
@@ -707,6 +772,16 @@ def _scatter_to_indices(grad: np.ndarray, indices: np.ndarray, in_size, overlapp
     """Each gradient entry added at its flat (H*W) index in its (sample, channel) plane."""
     n, c = grad.shape[:2]
     plane = in_size[0] * in_size[1]
+    kernel = _max_unpool_kernel.compiled(grad.size) if grad.dtype.kind == "f" and grad.size else None
+    if kernel is not None:
+        out = np.zeros((n * c, plane), dtype=grad.dtype)
+        windows = indices.shape[2] * indices.shape[3]
+        kernel(
+            np.ascontiguousarray(grad).reshape(n * c, windows),
+            np.ascontiguousarray(indices, dtype=np.intp).reshape(n * c, windows),
+            out,
+        )
+        return out.reshape(n, c, *in_size)
     if not overlapping:  # every index appears once: a plain scatter
         out = np.zeros((n * c, plane), dtype=grad.dtype)
         windows = indices.shape[2] * indices.shape[3]

@@ -129,14 +129,15 @@ def _col2im(columns: np.ndarray, geometry: _Geometry) -> np.ndarray:
 
 
 def _im2col(x: np.ndarray, geometry: _Geometry) -> np.ndarray:
-    """The column matrix (groups, C/groups*kh*kw, N*OH*OW) of ``x`` (N, C, H, W).
+    """The column matrices (N, groups, C/groups*kh*kw, OH*OW) of ``x`` (N, C, H, W).
 
-    Samples and positions share the long axis, so every product below is one
-    large GEMM per group rather than a stack of small per-sample ones."""
+    Sample-major, so building them is one copy in the windows' own order and
+    each sample's product ``W @ columns`` lands directly in (N, O, OH*OW),
+    the output's layout: no transposing copy on either side of the GEMM."""
     n, c = x.shape[:2]
     (kh, kw), (oh, ow), groups = geometry.kernel, geometry.out_size, geometry.groups
-    windows = _windows(_pad(x, geometry), geometry).transpose(1, 2, 3, 0, 4, 5)  # (C, kh, kw, N, OH, OW)
-    return windows.reshape(groups, c // groups * kh * kw, n * oh * ow)
+    windows = _windows(_pad(x, geometry), geometry)  # (N, C, kh, kw, OH, OW)
+    return windows.reshape(n, groups, c // groups * kh * kw, oh * ow)
 
 
 def _grouped(weight: np.ndarray, groups: int) -> np.ndarray:
@@ -160,9 +161,12 @@ def _batch_first(channels_first: np.ndarray, bias: np.ndarray | None) -> np.ndar
 
 
 def _conv_forward(columns: np.ndarray, weight: np.ndarray, bias, n: int, geometry: _Geometry) -> np.ndarray:
-    """``W @ columns`` per group (+ bias), as (N, O, OH, OW)."""
-    out = np.matmul(_grouped(weight, geometry.groups), columns)
-    return _batch_first(out.reshape(weight.shape[0], n, *geometry.out_size), bias)
+    """``W @ columns`` per sample and group (+ bias), as (N, O, OH, OW)."""
+    out = np.matmul(_grouped(weight, geometry.groups), columns)  # (N, groups, O/groups, OH*OW)
+    out = out.reshape(n, weight.shape[0], *geometry.out_size)
+    if bias is not None:
+        out += bias.reshape(-1, 1, 1)
+    return out
 
 
 def _conv_transpose(grad: np.ndarray, weight: np.ndarray, bias, geometry: _Geometry) -> np.ndarray:
@@ -175,10 +179,13 @@ def _conv_transpose(grad: np.ndarray, weight: np.ndarray, bias, geometry: _Geome
 
 
 def _conv_weight_grad(columns: np.ndarray, grad: np.ndarray, geometry: _Geometry) -> np.ndarray:
-    """``grad @ columns^T`` per group: the weight gradient (O, C/groups, kh, kw)."""
-    out_channels, groups = grad.shape[1], geometry.groups
-    weight_grad = np.matmul(_channels_first(grad, groups), columns.transpose(0, 2, 1))
-    patches = columns.shape[1]
+    """``sum over samples of grad @ columns^T`` per group: the weight gradient (O, C/groups, kh, kw)."""
+    n, out_channels = grad.shape[:2]
+    groups = geometry.groups
+    grad_rows = grad.reshape(n, groups, out_channels // groups, columns.shape[3])
+    per_sample = np.matmul(grad_rows, columns.transpose(0, 1, 3, 2))
+    patches = columns.shape[2]
+    weight_grad = np.add.reduce(per_sample, axis=0)  # (groups, O/groups, C/groups*kh*kw)
     return weight_grad.reshape(out_channels, patches // (geometry.kernel[0] * geometry.kernel[1]), *geometry.kernel)
 
 

@@ -11,6 +11,7 @@ import pytest
 from retrograd import _jit
 
 pytest.importorskip("numba")
+pytestmark = pytest.mark.skipif(not _jit.enabled, reason="compiled kernels switched off (RETROGRAD_NUMBA=0)")
 
 
 @_jit.kernel(parallel=True)

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 import retrograd as rg
+from retrograd import _jit
 from retrograd.optim import accelerated
 from retrograd.optim.adam import adam
 from retrograd.tensor import _wrap
 
 pytest.importorskip("numba")
+pytestmark = pytest.mark.skipif(not _jit.enabled, reason="compiled kernels switched off (RETROGRAD_NUMBA=0)")
 
 OPTIONS = [
     dict(zip(("amsgrad", "maximize", "weight_decay", "decoupled_weight_decay"), combo))

@@ -146,20 +146,6 @@ def _grouped(weight: np.ndarray, groups: int) -> np.ndarray:
     return weight.reshape(groups, out_channels // groups, channels_per_group * kh * kw)
 
 
-def _channels_first(a: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) as (groups, C/groups, N*H*W): the layout of the GEMM operands."""
-    n, c, h, w = a.shape
-    return a.transpose(1, 0, 2, 3).reshape(groups, c // groups, n * h * w)
-
-
-def _batch_first(channels_first: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """(C, N, H, W) as a contiguous (N, C, H, W), plus the bias per channel (in the same pass)."""
-    view = channels_first.transpose(1, 0, 2, 3)
-    if bias is None:
-        return np.ascontiguousarray(view)
-    return np.add(view, bias.reshape(-1, 1, 1), out=np.empty(view.shape, dtype=view.dtype))
-
-
 def _conv_forward(columns: np.ndarray, weight: np.ndarray, bias, n: int, geometry: _Geometry) -> np.ndarray:
     """``W @ columns`` per sample and group (+ bias), as (N, O, OH, OW)."""
     out = np.matmul(_grouped(weight, geometry.groups), columns)  # (N, groups, O/groups, OH*OW)
@@ -169,13 +155,33 @@ def _conv_forward(columns: np.ndarray, weight: np.ndarray, bias, n: int, geometr
     return out
 
 
+# The input gradient's column matrices are built for this many bytes of samples
+# at a time: all at once they would be the largest array of a CNN's backward
+# (9x the input for a 3x3 kernel), alive next to the forward's saved ones.
+_COLUMN_CHUNK_BYTES = 2 << 20
+
+
 def _conv_transpose(grad: np.ndarray, weight: np.ndarray, bias, geometry: _Geometry) -> np.ndarray:
-    """The adjoint of the convolution in its input: ``W^T @ grad`` per group, then col2im (+ bias)."""
-    n, groups = grad.shape[0], geometry.groups
-    columns = np.matmul(_grouped(weight, groups).transpose(0, 2, 1), _channels_first(grad, groups))
+    """The adjoint of the convolution in its input: ``W^T @ grad`` per sample and
+    group, then col2im (+ bias), a chunk of samples at a time."""
+    n, out_channels = grad.shape[:2]
+    groups = geometry.groups
     in_channels = weight.shape[1] * groups
-    columns = columns.reshape(in_channels, *geometry.kernel, n, *geometry.out_size).transpose(0, 3, 1, 2, 4, 5)
-    return _batch_first(_col2im(columns, geometry), bias)
+    positions = geometry.out_size[0] * geometry.out_size[1]
+    weight_t = _grouped(weight, groups).transpose(0, 2, 1)  # (groups, C/groups*kh*kw, O/groups)
+    dtype = np.result_type(grad, weight)
+    out = np.empty((n, in_channels, *geometry.in_size), dtype=dtype)
+    sample_bytes = max(1, weight_t.shape[1] * groups * positions * dtype.itemsize)
+    chunk = max(1, _COLUMN_CHUNK_BYTES // sample_bytes)
+    for start in range(0, n, chunk):
+        part = grad[start : start + chunk]
+        rows = part.reshape(part.shape[0], groups, out_channels // groups, positions)
+        columns = np.matmul(weight_t, rows)  # (chunk, groups, C/groups*kh*kw, OH*OW)
+        columns = columns.reshape(part.shape[0], in_channels, *geometry.kernel, *geometry.out_size)
+        out[start : start + chunk] = _col2im(columns, geometry)
+    if bias is not None:
+        out += bias.reshape(-1, 1, 1)
+    return out
 
 
 def _conv_weight_grad(columns: np.ndarray, grad: np.ndarray, geometry: _Geometry) -> np.ndarray:

@@ -20,3 +20,12 @@ def _seeded():
         torch.set_default_dtype(torch.float64)
     yield
     rg.set_default_dtype(rg.float32)
+
+
+@pytest.fixture(params=[False, True], ids=["numpy", "kernel"])
+def jit_enabled(request, monkeypatch):
+    """Run a test on the NumPy path and (where Numba is installed) on the compiled kernels."""
+    if request.param and not rg._jit.numba_available():
+        pytest.skip("Numba is not installed")
+    monkeypatch.setattr(rg._jit, "enabled", request.param)
+    return request.param

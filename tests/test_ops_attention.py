@@ -261,15 +261,6 @@ def test_functional_multi_head_attention_matches_pytorch_with_static_keys():
 # ------------------------------------------ the fused node: float32 fast paths
 
 
-@pytest.fixture(params=[False, True], ids=["numpy", "kernel"])
-def jit_enabled(request, monkeypatch):
-    """Run a test on the NumPy path and (where Numba is installed) on the compiled kernels."""
-    if request.param and not rg._jit.numba_available():
-        pytest.skip("Numba is not installed")
-    monkeypatch.setattr(rg._jit, "enabled", request.param)
-    return request.param
-
-
 FLOAT32_CASES = {
     "causal": ({"is_causal": True}, ((2, 3, 7, 8), (2, 3, 7, 8), (2, 3, 7, 5))),
     "causal_more_queries": ({"is_causal": True}, ((2, 9, 4), (2, 6, 4), (2, 6, 3))),

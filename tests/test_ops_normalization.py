@@ -431,15 +431,6 @@ def test_backward_refuses_an_input_changed_in_place():
 # ------------------------------------------- layer_norm: float32 fast paths
 
 
-@pytest.fixture(params=[False, True], ids=["numpy", "kernel"])
-def jit_enabled(request, monkeypatch):
-    """Run a test on the NumPy path and (where Numba is installed) on the compiled kernels."""
-    if request.param and not rg._jit.numba_available():
-        pytest.skip("Numba is not installed")
-    monkeypatch.setattr(rg._jit, "enabled", request.param)
-    return request.param
-
-
 def _layer_norm_float32_pair(lib, arrays, params, normalized_shape):
     tensors = [lib.from_numpy(a.copy()).requires_grad_() for a in arrays]
     given = dict(zip(params, tensors[1:], strict=True))

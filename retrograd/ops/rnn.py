@@ -344,6 +344,12 @@ class _Workspace:
 _workspace = _Workspace()
 
 
+def _state_gradient(grad_final, shape: tuple, dtype) -> np.ndarray:
+    """The gradient flowing into the last step's state: a writable copy of the
+    one given for the final state, or zeros when it has none."""
+    return np.zeros(shape, dtype=dtype) if grad_final is None else np.array(grad_final, order="C")
+
+
 class _Alias(Op):
     """The identity as a node of its own. The recorded backward of a sequence
     differentiates a recomputed graph with respect to aliases of the
@@ -599,8 +605,8 @@ class LstmSequence(_SequenceOp):
         hidden = rows // 4
         dtype = gates.dtype
         d_gates = _workspace.take((rows, steps, batch), dtype)
-        d_h = np.zeros((hidden, batch), dtype=dtype) if grad_finals[0] is None else np.array(grad_finals[0], order="C")
-        d_c = np.zeros((hidden, batch), dtype=dtype) if grad_finals[1] is None else np.array(grad_finals[1], order="C")
+        d_h = _state_gradient(grad_finals[0], (hidden, batch), dtype)
+        d_c = _state_gradient(grad_finals[1], (hidden, batch), dtype)
         kernel = _lstm_backward_kernel.compiled() if dtype == np.float32 else None
         scratch = np.empty((hidden, batch), dtype=dtype)
         backward_weight = weights[:, :hidden].T
@@ -758,11 +764,7 @@ class GruSequence(_SequenceOp):
         steps, rows, batch = gates.shape
         hidden = rows // 4
         d_gates = _workspace.take((rows, steps, batch), gates.dtype)
-        d_h = (
-            np.zeros((hidden, batch), dtype=gates.dtype)
-            if grad_finals[0] is None
-            else np.array(grad_finals[0], order="C")
-        )
+        d_h = _state_gradient(grad_finals[0], (hidden, batch), gates.dtype)
         backward_weight = weights[:, :hidden].T
         for t in range(steps - 1, -1, -1):
             if grad_output is not None:
@@ -825,11 +827,7 @@ class RnnSequence(_SequenceOp):
     def _backward_steps(self, weights, operands, cell_saved, grad_output, grad_finals):
         hidden, steps, batch = weights.shape[0], operands.shape[1] - 1, operands.shape[2]
         d_pre = _workspace.take((hidden, steps, batch), operands.dtype)
-        d_h = (
-            np.zeros((hidden, batch), dtype=operands.dtype)
-            if grad_finals[0] is None
-            else np.array(grad_finals[0], order="C")
-        )
+        d_h = _state_gradient(grad_finals[0], (hidden, batch), operands.dtype)
         backward_weight = weights[:, :hidden].T
         for t in range(steps - 1, -1, -1):
             if grad_output is not None:
